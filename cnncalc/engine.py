@@ -1,0 +1,496 @@
+"""Propagation: the node tree -> a Report of every layer's shape, cost and receptive field.
+
+The composites (seq, repeat, use, residual, parallel, dense) are handled here and only here; leaf
+layers bring their own formulas (cnncalc.layers). The same code runs on integers and, when the
+input has unbound symbols, on sympy expressions.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from . import expr
+from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
+from .layers.base import AxisStep, coerce
+from .layers.conv import Conv
+from .layers.norm import BatchNorm
+from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
+from .shape import Shape, exact, format_shape, half, is_int, product
+
+MAX_LAYERS = 200_000  # rows after expanding repeats and blocks
+MAX_BLOCK_DEPTH = 64
+
+RF = tuple[AxisRF, AxisRF] | None
+Flow = tuple[Shape, RF]
+
+
+def analyze_architecture(
+    arch: Architecture,
+    input: Shape | None = None,
+    bindings: Mapping[str, int] | None = None,
+    batch: int = 1,
+    dtype: str = "fp32",
+) -> Report:
+    bindings = dict(bindings or {})
+    dims = input or arch.input
+    symbols = list(arch.symbols)
+    for d in dims:
+        if isinstance(d, expr.Expr):
+            symbols.extend(n for n in sorted(d.names()) if n not in symbols)
+    unknown = [name for name in bindings if name not in symbols]
+    if unknown:
+        raise SpecError(
+            f"--set {unknown[0]}: the architecture has no symbol {unknown[0]!r}"
+            + (f" (its symbols: {', '.join(symbols)})" if symbols else " (it has no symbols)")
+        )
+    scope: dict[str, Any] = dict(bindings)
+    free = [s for s in symbols if s not in scope]
+    if free:
+        import sympy  # only here: the numeric path never imports it
+
+        for s in free:
+            scope[s] = sympy.Symbol(s, integer=True, positive=True)
+    shape = tuple(d.evaluate(scope) if isinstance(d, expr.Expr) else d for d in dims)
+    rf: RF = (AxisRF(1, 1, 0), AxisRF(1, 1, 0)) if len(shape) == 3 else None
+    walker = _Walker(arch, scope)
+    out, _ = walker.sequence(arch.items, (shape, rf), scope, "")
+    rows = tuple(walker.rows)
+    return Report(
+        name=arch.name,
+        title=arch.title,
+        source=arch.source,
+        input=shape,
+        output=out,
+        batch=batch,
+        dtype=dtype,
+        rows=rows,
+        groups=walker.groups,
+        totals=totals(rows, batch, dtype),
+        diagnostics=tuple(walker.diagnostics),
+        symbols=tuple(free),
+        bindings=bindings,
+    )
+
+
+def totals(rows: tuple[Row, ...], batch: int, dtype: str) -> Totals:
+    size = DTYPE_BYTES[dtype]
+    params = sum(r.params for r in rows)
+    trainable = sum(r.trainable for r in rows)
+    macs = sum(r.macs for r in rows)
+    extra = {kind: 0 for kind in EXTRA_KINDS}
+    for r in rows:
+        if r.extra_kind:
+            extra[r.extra_kind] = extra[r.extra_kind] + r.extra_flops
+    elements = sum(r.elements for r in rows)
+    return Totals(
+        params=params,
+        trainable_params=trainable,
+        non_trainable_params=params - trainable,
+        buffers=sum(r.buffers for r in rows),
+        macs=macs,
+        flops=2 * macs,
+        extra_flops=extra,
+        param_bytes=params * size,
+        activation_elements=elements,
+        activation_bytes=elements * batch * size,
+        weight_layers=sum(1 for r in rows if r.weighted),
+        nonlinearities=sum(1 for r in rows if r.nonlinear),
+    )
+
+
+def _join(prefix: str, segment: str) -> str:
+    return f"{prefix}.{segment}" if prefix else segment
+
+
+def _same_shape(a: Shape, b: Shape) -> bool:
+    if a == b:
+        return True
+    if len(a) != len(b) or all(is_int(x) for x in (*a, *b)):
+        return False
+    import sympy
+
+    return all(sympy.simplify(x - y) == 0 for x, y in zip(a, b, strict=True))
+
+
+class _Walker:
+    def __init__(self, arch: Architecture, scope: dict[str, Any]) -> None:
+        self.arch = arch
+        self.globals = scope
+        self.rows: list[Row] = []
+        self.groups: dict[str, tuple[str, Where]] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.block_stack: list[str] = []
+
+    # ------------------------------------------------------------------ sequences and naming
+
+    def sequence(self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str) -> Flow:
+        """Walk a list of nodes. Unnamed items are numbered by position; an unnamed repeat's copies
+        number on in this list; a list of one unnamed item adds no segment of its own."""
+        if len(items) == 1 and items[0].name is None and not isinstance(items[0], Repeat):
+            return self.node(items[0], flow, scope, prefix)
+        index = 0
+        for item in items:
+            if isinstance(item, Repeat) and item.name is None:
+                count = self.count(item, scope, prefix)
+                for i in range(count):
+                    inner = {**scope, "i": i}
+                    for sub in item.items:
+                        flow, index = self.numbered(sub, flow, inner, prefix, index)
+            else:
+                flow, index = self.numbered(item, flow, scope, prefix, index)
+        return flow
+
+    def numbered(
+        self, item: Node, flow: Flow, scope: dict[str, Any], prefix: str, index: int
+    ) -> tuple[Flow, int]:
+        if isinstance(item, Repeat) and item.name is None:  # nested unnamed repeats flatten too
+            for i in range(self.count(item, scope, prefix)):
+                inner = {**scope, "i": i}
+                for sub in item.items:
+                    flow, index = self.numbered(sub, flow, inner, prefix, index)
+            return flow, index
+        return self.node(item, flow, scope, _join(prefix, item.name or str(index))), index + 1
+
+    def count(self, node: Repeat | Dense, scope: dict[str, Any], path: str) -> int:
+        count = self.resolve(node.count, "pos", "count", node.where, scope, path)
+        if not is_int(count):
+            raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
+        if count * max(1, len(node.items)) + len(self.rows) > MAX_LAYERS:
+            raise LimitError(
+                f"the architecture expands to more than {MAX_LAYERS:,} layers "
+                f"(count {count:,}); cnncalc refuses it",
+                node.where,
+                path,
+            )
+        return count
+
+    # ------------------------------------------------------------------ nodes
+
+    def node(self, node: Node, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        if isinstance(node, Leaf):
+            return self.leaf(node, flow, scope, path)
+        if isinstance(node, Seq):
+            self.groups[path] = ("seq", node.where)
+            return self.sequence(node.items, flow, scope, path)
+        if isinstance(node, Repeat):  # named: its copies are path.0, path.1, ...
+            self.groups[path] = ("repeat", node.where)
+            for i in range(self.count(node, scope, path)):
+                flow = self.sequence(node.items, flow, {**scope, "i": i}, _join(path, str(i)))
+                self.groups.setdefault(_join(path, str(i)), ("repeat step", node.where))
+            return flow
+        if isinstance(node, Use):
+            return self.use(node, flow, scope, path)
+        if isinstance(node, Residual):
+            return self.residual(node, flow, scope, path)
+        if isinstance(node, Parallel):
+            return self.parallel(node, flow, scope, path)
+        if isinstance(node, Dense):
+            return self.dense(node, flow, scope, path)
+        raise AssertionError(node)
+
+    def resolve(self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str) -> Any:
+        try:
+            raw = _evaluate(value, scope)
+            return coerce(kind, key, raw)
+        except SpecError as exc:
+            raise exc.located(where, path) from None
+
+    def leaf(self, node: Leaf, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        shape, rf = flow
+        args = node.args
+        if node.pending:
+            local = dict(scope)
+            local["C_in"] = shape[0]
+            if len(shape) == 3:
+                local["H_in"], local["W_in"] = shape[1], shape[2]
+            args = dict(args)
+            for key in node.pending:
+                args[key] = self.resolve(
+                    args[key], node.cls.FIELDS[key], key, node.where, local, path
+                )
+        try:
+            layer = node.cls(**args)
+            out = layer.output_shape(shape)
+            steps = layer.rf_steps(shape) if rf is not None else None
+            params = layer.params(shape)
+            row = Row(
+                path=path,
+                type=node.cls.TYPE,
+                where=node.where,
+                input=shape,
+                output=out,
+                params=params,
+                trainable=0 if node.frozen else params,
+                buffers=layer.buffers(shape),
+                macs=layer.macs(shape, out),
+                extra_flops=layer.extra_flops(shape, out),
+                extra_kind=layer.EXTRA_KIND,
+                rf=rf if steps is None else _step(rf, steps),
+                detail=layer.describe(),
+                weighted=layer.WEIGHTED,
+                nonlinear=layer.NONLINEAR,
+            )
+        except CnnCalcError as exc:
+            raise exc.located(node.where, path) from None
+        self.add(row)
+        return out, row.rf
+
+    def add(self, row: Row) -> None:
+        if len(self.rows) >= MAX_LAYERS:
+            raise LimitError(
+                f"the architecture expands to more than {MAX_LAYERS:,} layers; cnncalc refuses it",
+                row.where,
+                row.path,
+            )
+        self.rows.append(row)
+
+    def use(self, node: Use, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        block = self.arch.blocks.get(node.block)
+        if block is None:
+            close = difflib.get_close_matches(node.block, list(self.arch.blocks), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            known = ", ".join(self.arch.blocks) or "none"
+            raise SpecError(f"unknown block {node.block!r}{hint} (blocks: {known})", node.where, path)
+        if node.block in self.block_stack:
+            chain = " -> ".join([*self.block_stack[self.block_stack.index(node.block) :], node.block])
+            raise SpecError(f"block {node.block!r} uses itself: {chain}", node.where, path)
+        if len(self.block_stack) >= MAX_BLOCK_DEPTH:
+            raise LimitError(f"blocks nest deeper than {MAX_BLOCK_DEPTH}", node.where, path)
+        for arg in node.args:
+            if arg not in block.args:
+                close = difflib.get_close_matches(arg, list(block.args), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise SpecError(
+                    f"block {node.block!r} has no argument {arg!r}{hint} "
+                    f"(it takes: {', '.join(block.args) or 'none'})",
+                    node.where,
+                    path,
+                )
+        shape = flow[0]
+        local = {**scope, "C_in": shape[0]}
+        if len(shape) == 3:
+            local["H_in"], local["W_in"] = shape[1], shape[2]
+        inner = dict(self.globals)
+        for arg, default in block.args.items():
+            if arg in node.args:
+                value = node.args[arg]
+            elif default is REQUIRED:
+                raise SpecError(
+                    f"block {node.block!r} needs the argument {arg!r}", node.where, path
+                )
+            else:
+                value = default
+            try:
+                inner[arg] = _evaluate(value, local)
+            except SpecError as exc:
+                raise exc.located(node.where, path) from None
+        self.groups[path] = (node.block, node.where)
+        self.block_stack.append(node.block)
+        try:
+            return self.sequence(block.items, flow, inner, path)
+        finally:
+            self.block_stack.pop()
+
+    # ------------------------------------------------------------------ merges
+
+    def merge_row(
+        self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF
+    ) -> Row:
+        row = Row(
+            path=path,
+            type=kind,
+            where=where,
+            input=inputs[0],
+            output=out,
+            params=0,
+            trainable=0,
+            buffers=0,
+            macs=0,
+            extra_flops=(len(inputs) - 1) * product(out) if kind == "add" else 0,
+            extra_kind="merge" if kind == "add" else "",
+            rf=rf,
+            detail=" + ".join(format_shape(s) for s in inputs) if kind == "add" else "",
+        )
+        self.add(row)
+        return row
+
+    def residual(self, node: Residual, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        self.groups[path] = ("residual", node.where)
+        shape, rf = flow
+        body_shape, body_rf = self.sequence(node.body, flow, scope, path)
+        short_path = _join(path, "shortcut")
+        shortcut = node.shortcut
+        if shortcut == "auto":
+            shortcut = "identity" if _same_shape(shape, body_shape) else self.projection(
+                node, flow, (body_shape, body_rf), path
+            )
+        if shortcut == "identity":
+            short_shape, short_rf = flow
+        else:
+            self.groups[short_path] = ("shortcut", node.where)
+            short_shape, short_rf = self.sequence(shortcut, flow, scope, short_path)
+        if not _same_shape(body_shape, short_shape):
+            raise ShapeError(
+                f"residual add of {format_shape(body_shape)} (body) and "
+                f"{format_shape(short_shape)} (shortcut {node.shortcut if isinstance(node.shortcut, str) else 'layers'}) "
+                f"in {path or 'the network'}: the shapes must be equal",
+                node.where,
+                path,
+            )
+        merged = self.union(path, node.where, [("body", body_rf), ("shortcut", short_rf)])
+        self.merge_row("add", _join(path, "add"), node.where, [body_shape, short_shape], body_shape, merged)
+        flow = (body_shape, merged)
+        if node.activation is not None:
+            flow = self.leaf(node.activation, flow, scope, _join(path, node.activation.cls.TYPE))
+        return flow
+
+    def projection(self, node: Residual, flow: Flow, body: Flow, path: str) -> tuple[Node, ...]:
+        """torchvision's downsample: a 1x1 conv with the body's stride, then batch norm."""
+        (shape, rf), (body_shape, body_rf) = flow, body
+        if len(shape) != 3 or len(body_shape) != 3:
+            raise ShapeError(
+                f"residual with shortcut: auto needs feature maps; got {format_shape(shape)} -> "
+                f"{format_shape(body_shape)}",
+                node.where,
+                path,
+            )
+        strides = []
+        for axis in range(2):
+            stride = exact(body_rf[axis].jump / rf[axis].jump) if rf and body_rf else 1
+            ok = is_int(stride) and stride >= 1
+            if ok and is_int(shape[1 + axis]):
+                ok = (shape[1 + axis] - 1) // stride + 1 == body_shape[1 + axis]
+            if not ok:
+                raise ShapeError(
+                    f"residual with shortcut: auto cannot match {format_shape(shape)} to "
+                    f"{format_shape(body_shape)} with a strided 1x1 convolution; "
+                    "give the shortcut layers explicitly",
+                    node.where,
+                    path,
+                )
+            strides.append(stride)
+        conv = Leaf(node.where, None, Conv, {"out": body_shape[0], "kernel": (1, 1),
+                    "stride": tuple(strides), "bias": False}, ())
+        bn = Leaf(node.where, None, BatchNorm, {}, ())
+        return (conv, bn)
+
+    def parallel(self, node: Parallel, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        self.groups[path] = ("parallel", node.where)
+        outs: list[tuple[str, Shape, RF]] = []
+        for name, items in node.branches:
+            bpath = _join(path, name)
+            self.groups[bpath] = ("branch", node.where)
+            shape, rf = self.sequence(items, flow, scope, bpath)
+            outs.append((name, shape, rf))
+        shapes = [s for _, s, _ in outs]
+        listing = ", ".join(f"{n} {format_shape(s)}" for n, s, _ in outs)
+        if any(len(s) != len(shapes[0]) for s in shapes) or len(shapes[0]) != 3 and node.merge == "concat":
+            raise ShapeError(f"parallel branches must all give feature maps to {node.merge}: {listing}", node.where, path)
+        if node.merge == "concat":
+            if not all(_same_shape(s[1:], shapes[0][1:]) for s in shapes):
+                raise ShapeError(
+                    f"concat needs equal spatial sizes, but the branches give {listing}",
+                    node.where,
+                    path,
+                )
+            out = (sum(s[0] for s in shapes), *shapes[0][1:])
+        else:
+            if not all(_same_shape(s, shapes[0]) for s in shapes):
+                raise ShapeError(f"add needs equal shapes, but the branches give {listing}", node.where, path)
+            out = shapes[0]
+        merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
+        self.merge_row(node.merge, _join(path, node.merge), node.where, shapes, out, merged)
+        return out, merged
+
+    def dense(self, node: Dense, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        self.groups[path] = ("dense", node.where)
+        if len(flow[0]) != 3:
+            raise ShapeError(
+                f"dense block needs a feature map C x H x W, but its input is the flat vector "
+                f"{format_shape(flow[0])}",
+                node.where,
+                path,
+            )
+        for i in range(self.count(node, scope, path)):
+            step = _join(path, str(i))
+            self.groups[step] = ("dense step", node.where)
+            shape, rf = flow
+            new_shape, new_rf = self.sequence(node.body, flow, {**scope, "i": i}, step)
+            if len(new_shape) != 3 or not _same_shape(new_shape[1:], shape[1:]):
+                raise ShapeError(
+                    f"dense step {i} turns {format_shape(shape)} into {format_shape(new_shape)}; "
+                    "its output must keep the spatial size to be concatenated",
+                    node.where,
+                    step,
+                )
+            out = (shape[0] + new_shape[0], *shape[1:])
+            merged = self.union(step, node.where, [("input", rf), ("step", new_rf)])
+            self.merge_row("concat", _join(step, "concat"), node.where, [shape, new_shape], out, merged)
+            flow = (out, merged)
+        return flow
+
+    def union(self, path: str, where: Where, branches: list[tuple[str, RF]]) -> RF:
+        """The merged unit sees the union of its branches' fields (the size is the span);
+        unequal jumps or centers that do not coincide are reported, not dropped."""
+        fields = [(n, rf) for n, rf in branches if rf is not None]
+        if not fields:
+            return None
+        axes = []
+        for axis in range(2):
+            los = [rf[axis].start - half(rf[axis].size - 1) for _, rf in fields]
+            his = [rf[axis].start + half(rf[axis].size - 1) for _, rf in fields]
+            jumps = {rf[axis].jump for _, rf in fields}
+            starts = {rf[axis].start for _, rf in fields}
+            name = ("height", "width")[axis]
+            if len(jumps) > 1:
+                listing = ", ".join(f"{n} {rf[axis].jump}" for n, rf in fields)
+                self.diagnostics.append(
+                    Diagnostic(path, where, f"branches have unequal jumps along {name}: {listing}")
+                )
+            if len(starts) > 1 and all(is_int(s) or type(s).__name__ == "Fraction" for s in starts):
+                listing = ", ".join(f"{n} {rf[axis].start}" for n, rf in fields)
+                self.diagnostics.append(
+                    Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
+                )
+            lo, hi = _min(los), _max(his)
+            axes.append(AxisRF(exact(hi - lo + 1), fields[0][1][axis].jump, exact(half(lo + hi))))
+        return tuple(axes)  # type: ignore[return-value]
+
+
+def _min(values: list[Any]) -> Any:
+    if all(is_int(v) or type(v).__name__ == "Fraction" for v in values):
+        return min(values)
+    import sympy
+
+    return sympy.Min(*values)
+
+
+def _max(values: list[Any]) -> Any:
+    if all(is_int(v) or type(v).__name__ == "Fraction" for v in values):
+        return max(values)
+    import sympy
+
+    return sympy.Max(*values)
+
+
+def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[AxisRF, AxisRF]:
+    """r_out = r_in + (k−1)·j_in, j_out = j_in·s, start_out = start_in + ((k−1)/2 − p)·j_in."""
+    return tuple(  # type: ignore[return-value]
+        AxisRF(
+            exact(a.size + (s.kernel - 1) * a.jump),
+            exact(a.jump * s.stride),
+            exact(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
+        )
+        for a, s in zip(rf, steps, strict=True)
+    )
+
+
+def _evaluate(value: Any, scope: Mapping[str, Any]) -> Any:
+    if isinstance(value, expr.Expr):
+        return value.evaluate(scope)
+    if isinstance(value, list):
+        return [_evaluate(v, scope) for v in value]
+    return value

@@ -1,0 +1,188 @@
+"""The leaf-layer protocol and its registry.
+
+A leaf layer type is one frozen dataclass: its fields are its YAML arguments (with their kinds in
+FIELDS), and its methods give the output shape, the cost and the receptive-field step, each with
+its formula in the docstring. Adding a layer type is one class here plus rows in its test table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..errors import ShapeError, SpecError
+from ..shape import Shape, is_int
+
+REGISTRY: dict[str, type[Layer]] = {}
+
+
+def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
+    def add(cls: type[Layer]) -> type[Layer]:
+        cls.TYPE = names[0]
+        for name in names:
+            REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+@dataclass(frozen=True, slots=True)
+class AxisStep:
+    """What a layer does to the receptive field along one axis (Araujo et al., Distill 2019).
+
+    `kernel` is the effective kernel d(k−1)+1, `stride` the step, `pad` the padding before the
+    first input element (top or left).
+    """
+
+    kernel: Any
+    stride: Any
+    pad: Any
+
+
+IDENTITY_STEP = (AxisStep(1, 1, 0), AxisStep(1, 1, 0))
+
+
+class Layer:
+    """Base class of every leaf layer type. Subclasses are frozen dataclasses."""
+
+    TYPE: ClassVar[str] = "?"
+    FIELDS: ClassVar[dict[str, str]] = {}  # field -> kind (see coerce)
+    PRIMARY: ClassVar[str | None] = None  # the field a scalar shorthand sets: `- dropout: 0.5`
+    EXTRA_KIND: ClassVar[str] = ""  # category of the non-MAC operations this layer performs
+    WEIGHTED: ClassVar[bool] = False  # counts as a weight layer (conv, linear) for depth
+    NONLINEAR: ClassVar[bool] = False  # counts as a nonlinearity for depth
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """Most layers keep the shape."""
+        return shape
+
+    def params(self, shape: Shape) -> Any:
+        """Learnable parameters, counted as torch counts them."""
+        return 0
+
+    def buffers(self, shape: Shape) -> Any:
+        """Non-learnable state (batch-norm running statistics)."""
+        return 0
+
+    def macs(self, shape: Shape, out: Shape) -> Any:
+        """Multiply-accumulates of the layer's main operation."""
+        return 0
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """Operations outside the MACs (bias, normalisation, activation, pooling)."""
+        return 0
+
+    def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep] | None:
+        """Per-axis receptive-field step; None when the layer sees its whole input."""
+        return IDENTITY_STEP
+
+    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        """The learnable tensors as torch lays them out (the reference pass allocates these)."""
+        return {}
+
+    def buffer_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {}
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The reference computation (NumPy), used by `cnncalc verify`."""
+        raise NotImplementedError(f"{self.TYPE} has no reference computation yet")
+
+    def describe(self) -> str:
+        """A short summary of the arguments for tables."""
+        return ""
+
+
+def fields_of(cls: type[Layer]) -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+
+def has_default(field: dataclasses.Field[Any]) -> bool:
+    return (
+        field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+    )
+
+
+# ---------------------------------------------------------------- argument kinds
+
+
+def _int(name: str, value: Any, minimum: int, what: str) -> Any:
+    if isinstance(value, bool) or not (is_int(value) or _is_symbolic(value)):
+        raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
+    if is_int(value) and value < minimum:
+        raise SpecError(f"{name!r} must be {what}, got {value}")
+    return value
+
+
+def _is_symbolic(value: Any) -> bool:
+    return type(value).__module__.startswith("sympy")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list " + repr(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    if value is None:
+        return "nothing"
+    return str(value)
+
+
+def _pair(name: str, value: Any, minimum: int, what: str) -> tuple[Any, Any]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise SpecError(f"{name!r} must be {what} or a pair [h, w], got {_show(value)}")
+        return (_int(name, value[0], minimum, what), _int(name, value[1], minimum, what))
+    v = _int(name, value, minimum, what + " or a pair [h, w]")
+    return (v, v)
+
+
+def coerce(kind: str, name: str, value: Any) -> Any:
+    """Check a resolved argument against its kind and normalise it; raise SpecError otherwise."""
+    if kind == "pos":
+        return _int(name, value, 1, "a positive integer")
+    if kind == "nonneg":
+        return _int(name, value, 0, "a non-negative integer")
+    if kind == "pair":
+        return _pair(name, value, 1, "a positive integer")
+    if kind == "pair?":
+        return None if value is None else _pair(name, value, 1, "a positive integer")
+    if kind == "pair0":
+        return _pair(name, value, 0, "a non-negative integer")
+    if kind == "padding":
+        if value in ("same", "valid"):
+            return value
+        if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+            isinstance(v, (list, tuple)) for v in value
+        ):  # [[top, bottom], [left, right]]
+            return tuple(_pair(name, v, 0, "a non-negative integer") for v in value)
+        h, w = _pair(name, value, 0, "a non-negative integer, 'same' or 'valid'")
+        return ((h, h), (w, w))
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise SpecError(f"{name!r} must be true or false, got {_show(value)}")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SpecError(f"{name!r} must be a number, got {_show(value)}")
+        return float(value)
+    if kind == "prob":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise SpecError(f"{name!r} must be a number from 0 to 1, got {_show(value)}")
+        return float(value)
+    if kind.startswith("choice:"):
+        choices = kind[len("choice:") :].split("|")
+        if value not in choices:
+            raise SpecError(f"{name!r} must be one of {', '.join(choices)}; got {_show(value)}")
+        return value
+    raise AssertionError(f"unknown field kind {kind}")
+
+
+def empty_output(layer: str, axis: str, arithmetic: str, value: Any) -> ShapeError:
+    return ShapeError(
+        f"{layer} output {axis} would be {arithmetic} = {value}: the input is too small "
+        "for this layer"
+    )

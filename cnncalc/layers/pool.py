@@ -1,0 +1,239 @@
+"""Pooling: windowed, global and adaptive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from ..errors import SpecError
+from ..shape import Shape, ceil_div, exact, is_int
+from .base import AxisStep, Layer, register
+from .conv import AXES, _pair_text, need_spatial, padding_text, resolve_padding, window_output
+
+
+@dataclass(frozen=True, slots=True)
+class _Pool(Layer):
+    kernel: tuple[Any, Any]
+    stride: tuple[Any, Any] | None = None  # defaults to the kernel, as in PyTorch
+    padding: Any = ((0, 0), (0, 0))
+    ceil_mode: bool = False
+
+    EXTRA_KIND = "pooling"
+
+    @property
+    def step(self) -> tuple[Any, Any]:
+        return self.stride if self.stride is not None else self.kernel
+
+    @property
+    def dil(self) -> tuple[Any, Any]:
+        return (1, 1)
+
+    def _pads(self, shape: Shape) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+        pads = resolve_padding(self.padding, shape, self.kernel, self.step, self.dil)
+        for i in range(2):
+            eff = self.dil[i] * (self.kernel[i] - 1) + 1
+            for p in pads[i]:
+                if is_int(p) and is_int(eff) and 2 * p > eff and self.padding != "same":
+                    raise SpecError(
+                        f"{self.TYPE} padding {p} is more than half the kernel {eff} "
+                        "(PyTorch refuses it: a window would see only padding)"
+                    )
+        return pads
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """O = ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1 per axis (⌈…⌉ with ceil_mode, PyTorch's rule)."""
+        need_spatial(self.TYPE, shape)
+        pads = self._pads(shape)
+        h, w = (
+            window_output(
+                self.TYPE, AXES[i], shape[1 + i], self.kernel[i], self.step[i], pads[i],
+                self.dil[i], self.ceil_mode,
+            )
+            for i in range(2)
+        )
+        return (shape[0], h, w)
+
+    def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
+        pads = self._pads(shape)
+        return tuple(  # type: ignore[return-value]
+            AxisStep(self.dil[i] * (self.kernel[i] - 1) + 1, self.step[i], pads[i][0])
+            for i in range(2)
+        )
+
+    def describe(self) -> str:
+        parts = [_pair_text(self.kernel), f"s{_pair_text(self.step)}"]
+        if self.padding not in (((0, 0), (0, 0)), "valid"):
+            parts.append("p" + padding_text(self.padding))
+        if self.ceil_mode:
+            parts.append("ceil")
+        return " ".join(parts)
+
+
+@register("maxpool", "max_pool", "maxpool2d")
+@dataclass(frozen=True, slots=True)
+class MaxPool(_Pool):
+    """Max pooling, PyTorch semantics (padding with −∞)."""
+
+    dilation: tuple[Any, Any] = (1, 1)
+
+    FIELDS = {
+        "kernel": "pair",
+        "stride": "pair?",
+        "padding": "padding",
+        "dilation": "pair",
+        "ceil_mode": "bool",
+    }
+
+    @property
+    def dil(self) -> tuple[Any, Any]:
+        return self.dilation
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """k_h·k_w − 1 comparisons per output element."""
+        return out[0] * out[1] * out[2] * (self.kernel[0] * self.kernel[1] - 1)
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
+        if (t, left) != (b, r):  # asymmetric (`same`): pad with −∞ by hand, then pool unpadded
+            import numpy as np
+
+            x = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)), constant_values=-np.inf)
+            t = left = 0
+        return reference.max_pool2d(
+            x, self.kernel, self.step, (t, left), dilation=self.dilation, ceil_mode=self.ceil_mode
+        )
+
+
+@register("avgpool", "avg_pool", "avgpool2d")
+@dataclass(frozen=True, slots=True)
+class AvgPool(_Pool):
+    """Average pooling, PyTorch semantics."""
+
+    count_include_pad: bool = True
+
+    FIELDS = {
+        "kernel": "pair",
+        "stride": "pair?",
+        "padding": "padding",
+        "ceil_mode": "bool",
+        "count_include_pad": "bool",
+    }
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """k_h·k_w per output element: k_h·k_w − 1 adds and one division."""
+        return out[0] * out[1] * out[2] * self.kernel[0] * self.kernel[1]
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
+        return reference.avg_pool2d(
+            x, self.kernel, self.step, (t, left), ceil_mode=self.ceil_mode,
+            count_include_pad=self.count_include_pad,
+        )
+
+
+@register("global_avgpool", "global_avg_pool", "gap")
+@dataclass(frozen=True, slots=True)
+class GlobalAvgPool(Layer):
+    """Average over the whole feature map: C x H x W -> C x 1 x 1."""
+
+    FIELDS = {}
+    EXTRA_KIND = "pooling"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        need_spatial(self.TYPE, shape)
+        return (shape[0], 1, 1)
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """H·W per channel: H·W − 1 adds and one division."""
+        return shape[0] * shape[1] * shape[2]
+
+    def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
+        """One window the size of the whole map."""
+        return (AxisStep(shape[1], shape[1], 0), AxisStep(shape[2], shape[2], 0))
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        return x.mean(axis=(2, 3), keepdims=True)
+
+
+@register("global_maxpool", "global_max_pool")
+@dataclass(frozen=True, slots=True)
+class GlobalMaxPool(GlobalAvgPool):
+    """Maximum over the whole feature map: C x H x W -> C x 1 x 1."""
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """H·W − 1 comparisons per channel."""
+        return shape[0] * (shape[1] * shape[2] - 1)
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        return x.max(axis=(2, 3), keepdims=True)
+
+
+def adaptive_windows(size: int, out: int) -> list[int]:
+    """PyTorch's adaptive windows: output i pools [⌊i·H/o⌋, ⌈(i+1)·H/o⌉)."""
+    return [ceil_div((i + 1) * size, out) - (i * size) // out for i in range(out)]
+
+
+@register("adaptive_avgpool", "adaptive_avg_pool")
+@dataclass(frozen=True, slots=True)
+class AdaptiveAvgPool(Layer):
+    """Pooling to a fixed output size, PyTorch's window rule."""
+
+    out: tuple[Any, Any]
+
+    FIELDS = {"out": "pair"}
+    PRIMARY = "out"
+    EXTRA_KIND = "pooling"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        need_spatial(self.TYPE, shape)
+        return (shape[0], *self.out)
+
+    def _window_sums(self, shape: Shape) -> tuple[Any, Any]:
+        if all(is_int(v) for v in (*shape[1:], *self.out)):
+            return tuple(sum(adaptive_windows(shape[1 + i], self.out[i])) for i in range(2))
+        # symbolic: the windows tile the input when it divides evenly; the overlap otherwise is
+        # not expressible in closed form, so count the uniform case
+        return (shape[1], shape[2])
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """Each output pools its window: Σ window areas = C·(Σ_i h_i)·(Σ_j w_j)."""
+        sh, sw = self._window_sums(shape)
+        return shape[0] * sh * sw
+
+    def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
+        """Window ⌈(i+1)H/o⌉ − ⌊iH/o⌋ (the largest), stride H/o (exact when o divides H)."""
+        steps = []
+        for i in range(2):
+            size, out = shape[1 + i], self.out[i]
+            if is_int(size) and is_int(out):
+                kernel = max(adaptive_windows(size, out))
+                steps.append(AxisStep(kernel, exact(Fraction(size, out)), 0))
+            else:
+                steps.append(AxisStep(size // out, size // out, 0))
+        return tuple(steps)  # type: ignore[return-value]
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        return reference.adaptive_avg_pool2d(x, self.out)
+
+
+@register("adaptive_maxpool", "adaptive_max_pool")
+@dataclass(frozen=True, slots=True)
+class AdaptiveMaxPool(AdaptiveAvgPool):
+    """Max pooling to a fixed output size, PyTorch's window rule."""
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """Σ (window area − 1) comparisons."""
+        sh, sw = self._window_sums(shape)
+        return shape[0] * (sh * sw - self.out[0] * self.out[1])
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        return reference.adaptive_max_pool2d(x, self.out)

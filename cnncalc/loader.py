@@ -1,0 +1,542 @@
+"""YAML architecture files -> the node tree, every node remembering its file and line.
+
+The file is read with yaml's safe composer, so we see each value's line and aliases stay shared
+nodes (an alias bomb is refused by a node budget instead of expanding). Nothing is executed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import yaml
+
+from . import expr
+from .errors import LimitError, SpecError, Where
+from .layers import REGISTRY
+from .layers.base import coerce, fields_of, has_default
+from .nodes import (
+    REQUIRED,
+    Architecture,
+    Block,
+    Dense,
+    Leaf,
+    Node,
+    Parallel,
+    Repeat,
+    Residual,
+    Seq,
+    Use,
+)
+
+MAX_YAML_NODES = 200_000  # after alias expansion
+MAX_NESTING = 64
+MAX_FILE_BYTES = 2_000_000
+
+COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
+TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
+SHAPE_NAMES = ("C_in", "H_in", "W_in")
+COMMON = ("name", "frozen")
+NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding"})
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:str",
+}
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+class _Reader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.budget = MAX_YAML_NODES
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def where(self, node: yaml.Node, yaml_path: str) -> Where:
+        return Where(self.file, node.start_mark.line + 1, yaml_path)
+
+    def error(self, node: yaml.Node, yaml_path: str, message: str) -> SpecError:
+        return SpecError(message, self.where(node, yaml_path))
+
+    def spend(self, node: yaml.Node, yaml_path: str) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise LimitError(
+                f"the file expands to more than {MAX_YAML_NODES:,} YAML values "
+                "(an alias bomb?); cnncalc refuses it",
+                self.where(node, yaml_path),
+            )
+
+    def scalar(self, node: yaml.Node, yaml_path: str) -> Any:
+        if node.tag not in _SCALAR_TAGS:
+            raise self.error(node, yaml_path, f"unsupported YAML tag {node.tag}")
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as exc:
+            raise self.error(node, yaml_path, f"cannot read value: {exc}") from None
+
+    def mapping(self, node: yaml.Node, yaml_path: str, what: str) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, yaml_path, f"{what} must be a mapping (key: value)")
+        out: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            self.spend(key_node, yaml_path)
+            key = self.scalar(key_node, yaml_path) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                raise self.error(key_node, yaml_path, f"keys in {what} must be words")
+            if key in out:
+                raise self.error(key_node, yaml_path, f"{key!r} is given twice in {what}")
+            out[key] = value_node
+        return out
+
+    def value(self, node: yaml.Node, yaml_path: str, depth: int = 0) -> Any:
+        """A plain value: scalars, and lists of them (used for arguments)."""
+        self.spend(node, yaml_path)
+        if depth > MAX_NESTING:
+            raise LimitError(f"values nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, yaml_path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.value(item, yaml_path, depth + 1) for item in node.value]
+        raise self.error(node, yaml_path, "expected a value or a list of values, got a mapping")
+
+    # ------------------------------------------------------------------ values
+
+    def argument(
+        self, node: yaml.Node, yaml_path: str, key: str, names: frozenset[str]
+    ) -> Any:
+        """A value that may contain expressions: strings become Expr, checked for known names."""
+        raw = self.value(node, yaml_path)
+        return self.expressions(raw, node, yaml_path, key, names)
+
+    def expressions(
+        self, raw: Any, node: yaml.Node, yaml_path: str, key: str, names: frozenset[str]
+    ) -> Any:
+        if isinstance(raw, list):
+            return [self.expressions(v, node, yaml_path, key, names) for v in raw]
+        if not isinstance(raw, str) or raw in ("same", "valid") or not _looks_arithmetic(raw):
+            return raw
+        try:
+            parsed = expr.parse(raw)
+        except SpecError as exc:
+            raise self.error(node, yaml_path, f"{key!r}: {exc.message}") from None
+        for name in sorted(parsed.names()):
+            if name not in names:
+                raise self.error(
+                    node,
+                    yaml_path,
+                    f"{key!r}: " + expr.unknown_name_message(name, dict.fromkeys(names), raw),
+                )
+        return parsed
+
+    # ------------------------------------------------------------------ layers
+
+    def layers(
+        self, node: yaml.Node, yaml_path: str, names: frozenset[str], depth: int
+    ) -> tuple[Node, ...]:
+        if depth > MAX_NESTING:
+            raise LimitError(
+                f"layers nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path)
+            )
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node, yaml_path) is None:
+            raise self.error(node, yaml_path, "the list of layers is empty")
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.error(node, yaml_path, "layers must be a list (each item `- type: {...}`)")
+        if not node.value:
+            raise self.error(node, yaml_path, "the list of layers is empty")
+        items = tuple(
+            self.entry(item, f"{yaml_path}[{i}]", names, depth)
+            for i, item in enumerate(node.value)
+        )
+        seen: set[str] = set()
+        for item in items:
+            if item.name is not None:
+                if item.name in seen:
+                    raise SpecError(
+                        f"the name {item.name!r} is used twice in the same list", item.where
+                    )
+                seen.add(item.name)
+        return items
+
+    def entry(self, node: yaml.Node, yaml_path: str, names: frozenset[str], depth: int) -> Node:
+        self.spend(node, yaml_path)
+        where = self.where(node, yaml_path)
+        if isinstance(node, yaml.ScalarNode):
+            word = self.scalar(node, yaml_path)
+            if not isinstance(word, str):
+                raise self.error(
+                    node, yaml_path, f"a layer must be a type name or a mapping, got {word!r}"
+                )
+            return self.leaf(word, None, {}, node, yaml_path, names)
+        if not isinstance(node, yaml.MappingNode):
+            raise self.error(node, yaml_path, "a layer must be a type name or a one-key mapping")
+        entry = self.mapping(node, yaml_path, "a layer")
+        kinds = [k for k in entry if k in REGISTRY or k in COMPOSITES]
+        if len(kinds) != 1:
+            if kinds:
+                raise self.error(
+                    node, yaml_path, f"one layer per list item, found {' and '.join(kinds)}"
+                )
+            first = next(iter(entry))
+            raise self.error(
+                node,
+                yaml_path,
+                f"unknown layer type {first!r}"
+                + _suggest(first, [*REGISTRY, *COMPOSITES])
+                + " (`cnncalc layers` lists them)",
+            )
+        kind = kinds[0]
+        value = entry.pop(kind)
+        name = self.name(entry.pop("name", None), yaml_path)
+        if kind == "use":
+            return self.use(value, entry, node, yaml_path, name, names)
+        if kind in COMPOSITES:
+            return self.composite(kind, value, entry, node, yaml_path, name, names, depth)
+        return self.leaf(kind, value, entry, node, yaml_path, names, name)
+
+    def name(self, node: yaml.Node | None, yaml_path: str) -> str | None:
+        if node is None:
+            return None
+        name = self.scalar(node, yaml_path) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(name, str) or not name.isidentifier():
+            raise self.error(node, yaml_path, f"'name' must be a word (letters, digits, _), got {name!r}")
+        return name
+
+    def leaf(
+        self,
+        kind: str,
+        value: yaml.Node | None,
+        siblings: dict[str, yaml.Node],
+        node: yaml.Node,
+        yaml_path: str,
+        names: frozenset[str],
+        name: str | None = None,
+    ) -> Leaf:
+        cls = REGISTRY.get(kind)
+        if cls is None:
+            raise self.error(
+                node,
+                yaml_path,
+                f"unknown layer type {kind!r}" + _suggest(kind, [*REGISTRY, *COMPOSITES]),
+            )
+        where = self.where(node, yaml_path)
+        given: dict[str, yaml.Node] = {}
+        if value is not None:
+            if isinstance(value, yaml.MappingNode):
+                given = self.mapping(value, yaml_path, f"the {kind} arguments")
+            elif isinstance(value, yaml.ScalarNode) and self.scalar(value, yaml_path) is None:
+                pass
+            elif cls.PRIMARY is not None:
+                given = {cls.PRIMARY: value}
+            else:
+                raise self.error(
+                    value, yaml_path, f"{kind} takes its arguments as a mapping: `- {kind}: {{...}}`"
+                )
+        for key, sub in siblings.items():
+            if key in given:
+                raise self.error(sub, yaml_path, f"{key!r} is given twice")
+            given[key] = sub
+        if "name" in given:
+            name = self.name(given.pop("name"), yaml_path)
+        frozen = False
+        if "frozen" in given:
+            frozen = coerce_at(self, given.pop("frozen"), yaml_path, "bool", "frozen")
+        fields = fields_of(cls)
+        args: dict[str, Any] = {}
+        pending: list[str] = []
+        for key, sub in given.items():
+            if key not in fields:
+                raise self.error(
+                    sub,
+                    yaml_path,
+                    f"{kind} has no argument {key!r}"
+                    + _suggest(key, [*fields, *COMMON])
+                    + f" (it takes: {', '.join([*fields, *COMMON])})",
+                )
+            if cls.FIELDS[key] in NUMERIC_KINDS:
+                raw = self.argument(sub, yaml_path, key, names)
+            else:
+                raw = self.value(sub, yaml_path)
+            if _has_expr(raw):
+                args[key] = raw
+                pending.append(key)
+            else:
+                try:
+                    args[key] = coerce(cls.FIELDS[key], key, raw)
+                except SpecError as exc:
+                    raise self.error(sub, yaml_path, f"{kind}: {exc.message}") from None
+        missing = [f for f, spec in fields.items() if f not in args and not has_default(spec)]
+        if missing:
+            raise SpecError(
+                f"{kind} needs {', '.join(repr(m) for m in missing)}", where
+            )
+        return Leaf(where, name, cls, args, tuple(pending), frozen)
+
+    def composite(
+        self,
+        kind: str,
+        value: yaml.Node,
+        rest: dict[str, yaml.Node],
+        node: yaml.Node,
+        yaml_path: str,
+        name: str | None,
+        names: frozenset[str],
+        depth: int,
+    ) -> Node:
+        where = self.where(node, yaml_path)
+        if isinstance(value, yaml.MappingNode):  # `- residual: {body: ..., shortcut: ...}`
+            for key, sub in self.mapping(value, yaml_path, kind).items():
+                if key in rest:
+                    raise self.error(sub, yaml_path, f"{key!r} is given twice")
+                rest[key] = sub
+            value = None
+        if "name" in rest:
+            name = self.name(rest.pop("name"), yaml_path)
+        allowed = {
+            "seq": ("layers",),
+            "repeat": ("layers", "count"),
+            "dense": ("layers", "count"),
+            "residual": ("body", "shortcut", "activation"),
+            "parallel": ("branches", "merge"),
+        }[kind]
+        for key, sub in rest.items():
+            if key not in allowed:
+                raise self.error(
+                    sub,
+                    yaml_path,
+                    f"{kind} has no field {key!r}"
+                    + _suggest(key, allowed)
+                    + f" (it takes: {', '.join(allowed)}, name)",
+                )
+        sub_path = f"{yaml_path}.{kind}"
+        if kind == "seq":
+            items_node = value if value is not None else rest.get("layers")
+            if items_node is None:
+                raise SpecError("seq needs a list of layers", where)
+            return Seq(where, name, self.layers(items_node, sub_path, names, depth + 1))
+        if kind in ("repeat", "dense"):
+            count_node = value if value is not None else rest.get("count")
+            if count_node is None:
+                raise SpecError(f"{kind} needs a count: `- {kind}: 3`", where)
+            count = self.argument(count_node, yaml_path, "count", names)
+            if not _has_expr(count):
+                count = coerce_value(self, count_node, yaml_path, "pos", "count", count)
+            if "layers" not in rest:
+                raise SpecError(f"{kind} needs `layers:` (the layers to {kind})", where)
+            inner = names | {"i"} if kind == "repeat" else names
+            items = self.layers(rest["layers"], f"{yaml_path}.layers", inner, depth + 1)
+            cls = Repeat if kind == "repeat" else Dense
+            return cls(where, name, count, items)
+        if kind == "residual":
+            if value is not None:  # `- residual: [layers]` is the body with an auto shortcut
+                rest.setdefault("body", value)
+            if "body" not in rest:
+                raise SpecError("residual needs a body: `- residual: {body: [...]}`", where)
+            body = self.layers(rest["body"], f"{yaml_path}.body", names, depth + 1)
+            shortcut: Any = "auto"
+            if "shortcut" in rest:
+                sub = rest["shortcut"]
+                if isinstance(sub, yaml.ScalarNode):
+                    shortcut = self.scalar(sub, yaml_path)
+                    if shortcut not in ("identity", "auto"):
+                        raise self.error(
+                            sub,
+                            yaml_path,
+                            f"residual 'shortcut' must be identity, auto or a list of layers; "
+                            f"got {shortcut!r}",
+                        )
+                else:
+                    shortcut = self.layers(sub, f"{yaml_path}.shortcut", names, depth + 1)
+            activation = None
+            if "activation" in rest:
+                sub = rest["activation"]
+                word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
+                if not isinstance(word, str):
+                    raise self.error(sub, yaml_path, "residual 'activation' must be a layer name")
+                activation = self.leaf(word, None, {}, sub, f"{yaml_path}.activation", names)
+                if not activation.cls.NONLINEAR:
+                    raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+            return Residual(where, name, body, shortcut, activation)
+        # parallel
+        branches_node = value if value is not None else rest.get("branches")
+        if not isinstance(branches_node, yaml.SequenceNode) or len(branches_node.value) < 2:
+            raise SpecError("parallel needs a list of at least two branches", where)
+        merge = "concat"
+        if "merge" in rest:
+            merge = coerce_at(self, rest["merge"], yaml_path, "choice:concat|add", "merge")
+        branches = []
+        for b, branch in enumerate(branches_node.value):
+            bpath = f"{yaml_path}.branches[{b}]"
+            bname = f"branch{b + 1}"
+            if isinstance(branch, yaml.MappingNode):
+                fields = self.mapping(branch, bpath, "a branch")
+                if set(fields) - {"name", "layers"} or "layers" not in fields:
+                    raise self.error(
+                        branch, bpath, "a branch is a list of layers, or {name: ..., layers: [...]}"
+                    )
+                if "name" in fields:
+                    bname = self.name(fields["name"], bpath) or bname
+                branch = fields["layers"]
+            branches.append((bname, self.layers(branch, bpath, names, depth + 1)))
+        if len({b[0] for b in branches}) != len(branches):
+            raise SpecError("two branches of this parallel have the same name", where)
+        return Parallel(where, name, tuple(branches), merge)
+
+    def use(
+        self,
+        value: yaml.Node,
+        rest: dict[str, yaml.Node],
+        node: yaml.Node,
+        yaml_path: str,
+        name: str | None,
+        names: frozenset[str],
+    ) -> Use:
+        block = self.scalar(value, yaml_path) if isinstance(value, yaml.ScalarNode) else None
+        if not isinstance(block, str):
+            raise self.error(value, yaml_path, "'use' names a block: `- use: bottleneck`")
+        args = {}
+        for key, sub in rest.items():
+            raw = self.value(sub, yaml_path)
+            if isinstance(raw, str) and raw.isidentifier() and raw not in names:
+                args[key] = raw  # a word, not a name: passed on as text (`mode: bilinear`)
+            else:
+                args[key] = self.expressions(raw, sub, yaml_path, key, names)
+        return Use(self.where(node, yaml_path), name, block, args)
+
+    # ------------------------------------------------------------------ the file
+
+    def architecture(self, root: yaml.Node, source: str) -> Architecture:
+        top = self.mapping(root, "", "the architecture file")
+        for key, sub in top.items():
+            if key not in TOP_KEYS:
+                raise self.error(
+                    sub, key, f"unknown top-level key {key!r}" + _suggest(key, TOP_KEYS)
+                    + f" (known: {', '.join(TOP_KEYS)})"
+                )
+        if "layers" not in top:
+            raise SpecError("the file has no `layers:` list", self.where(root, ""))
+        text = {}
+        for key in ("name", "title", "description"):
+            raw = self.value(top[key], key) if key in top else ""
+            if not isinstance(raw, (str, int)):
+                raise self.error(top[key], key, f"{key!r} must be text")
+            text[key] = str(raw)
+        symbols: list[str] = []
+        if "symbols" in top:
+            raw = self.value(top["symbols"], "symbols")
+            if not isinstance(raw, list) or not all(
+                isinstance(s, str) and s.isidentifier() for s in raw
+            ):
+                raise self.error(top["symbols"], "symbols", "'symbols' must be a list of names")
+            symbols = list(raw)
+        if "input" not in top:
+            raise SpecError(
+                "the file has no `input:` (e.g. `input: [3, 224, 224]`)", self.where(root, "")
+            )
+        input_node = top["input"]
+        raw_input = self.value(input_node, "input")
+        if not isinstance(raw_input, list) or len(raw_input) not in (1, 3):
+            raise self.error(
+                input_node, "input", "'input' must be [C, H, W] (or [F] for a flat vector)"
+            )
+        shape: list[Any] = []
+        for entry in raw_input:
+            if isinstance(entry, str) and entry.isidentifier():
+                if entry not in symbols:
+                    symbols.append(entry)
+                shape.append(expr.parse(entry))
+            elif isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
+                raise self.error(
+                    input_node, "input", f"input sizes must be positive integers or names, got {entry!r}"
+                )
+            else:
+                shape.append(entry)
+        base_names = frozenset(symbols) | frozenset(SHAPE_NAMES)
+        blocks: dict[str, Block] = {}
+        if "blocks" in top:
+            for bname, bnode in self.mapping(top["blocks"], "blocks", "blocks").items():
+                blocks[bname] = self.block(bname, bnode, f"blocks.{bname}", base_names)
+        items = self.layers(top["layers"], "layers", base_names, 0)
+        where = self.where(root, "")
+        return Architecture(
+            name=text["name"] or source.rsplit("/", 1)[-1].removesuffix(".yaml"),
+            title=text["title"],
+            description=text["description"],
+            source=source,
+            where=where,
+            input=tuple(shape),
+            input_where=self.where(input_node, "input"),
+            symbols=tuple(symbols),
+            blocks=blocks,
+            items=items,
+        )
+
+    def block(self, name: str, node: yaml.Node, yaml_path: str, names: frozenset[str]) -> Block:
+        fields = self.mapping(node, yaml_path, f"block {name!r}")
+        for key, sub in fields.items():
+            if key not in ("args", "layers"):
+                raise self.error(sub, yaml_path, f"block {name!r} has no field {key!r} (args, layers)")
+        args: dict[str, Any] = {}
+        if "args" in fields:
+            for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
+                raw = self.value(sub, f"{yaml_path}.args.{arg}")
+                args[arg] = (
+                    REQUIRED
+                    if raw == "required"
+                    else self.expressions(raw, sub, f"{yaml_path}.args", arg, names)
+                )
+        if "layers" not in fields:
+            raise self.error(node, yaml_path, f"block {name!r} has no `layers:`")
+        items = self.layers(
+            fields["layers"], f"{yaml_path}.layers", names | frozenset(args), 1
+        )
+        return Block(name, self.where(node, yaml_path), args, items)
+
+
+def _looks_arithmetic(text: str) -> bool:
+    return bool(text) and (text.strip()[0].isalnum() or text.strip()[0] in "(-_")
+
+
+def _has_expr(value: Any) -> bool:
+    if isinstance(value, expr.Expr):
+        return True
+    if isinstance(value, list):
+        return any(_has_expr(v) for v in value)
+    return False
+
+
+def coerce_value(reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str, raw: Any) -> Any:
+    try:
+        return coerce(kind, key, raw)
+    except SpecError as exc:
+        raise reader.error(node, yaml_path, exc.message) from None
+
+
+def coerce_at(reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str) -> Any:
+    return coerce_value(reader, node, yaml_path, kind, key, reader.value(node, yaml_path))
+
+
+def load_text(text: str, file: str, source: str | None = None) -> Architecture:
+    """Parse an architecture from YAML text; `file` names it in messages."""
+    if len(text) > MAX_FILE_BYTES:
+        raise LimitError(f"the file is larger than {MAX_FILE_BYTES:,} bytes", Where(file, 0))
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        problem = exc.problem or str(exc)
+        raise SpecError(f"YAML syntax error: {problem}", Where(file, line)) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"YAML error: {exc}", Where(file, 0)) from None
+    if root is None:
+        raise SpecError("the file is empty", Where(file, 0))
+    return _Reader(file).architecture(root, source or file)

@@ -1,0 +1,111 @@
+"""The architecture tree: leaves (layers) and the small, closed set of composites.
+
+The loader builds it from YAML; the engine walks it. Values that depend on block arguments or on
+the incoming shape stay `Expr` until the engine resolves them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .errors import Where
+from .layers.base import Layer
+
+REQUIRED = object()  # marks a block argument without a default
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    where: Where
+    name: str | None
+    cls: type[Layer]
+    args: dict[str, Any]  # field -> coerced literal, or Expr / container with Expr to resolve
+    pending: tuple[str, ...]  # the fields that still hold expressions
+    frozen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Seq:
+    """A named group of layers: `- seq: [...]`."""
+
+    where: Where
+    name: str | None
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """`count` copies of `items`; unnamed, its copies number on in the enclosing sequence."""
+
+    where: Where
+    name: str | None
+    count: Any
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """A named block with arguments."""
+
+    where: Where
+    name: str | None
+    block: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Residual:
+    """body(x) + shortcut(x), then an optional activation (ResNet)."""
+
+    where: Where
+    name: str | None
+    body: tuple[Node, ...]
+    shortcut: str | tuple[Node, ...]  # "identity", "auto" or layers
+    activation: Leaf | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parallel:
+    """Branches on the same input, merged by concat (Inception) or add."""
+
+    where: Where
+    name: str | None
+    branches: tuple[tuple[str, tuple[Node, ...]], ...]
+    merge: str = "concat"
+
+
+@dataclass(frozen=True, slots=True)
+class Dense:
+    """`count` steps, each concatenating its body's output to its input (DenseNet)."""
+
+    where: Where
+    name: str | None
+    count: Any
+    body: tuple[Node, ...]
+
+
+Node = Union[Leaf, Seq, Repeat, Use, Residual, Parallel, Dense]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    name: str
+    where: Where
+    args: dict[str, Any]  # name -> default value, Expr, or REQUIRED
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    title: str
+    description: str
+    source: str  # file path, or "zoo:NAME"
+    where: Where
+    input: tuple[Any, ...]  # ints or Expr (symbolic entries)
+    input_where: Where
+    symbols: tuple[str, ...]
+    blocks: dict[str, Block]
+    items: tuple[Node, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
