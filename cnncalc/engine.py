@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from fractions import Fraction
 from typing import Any
 
 from . import expr
@@ -158,7 +159,8 @@ class _Walker:
         count = self.resolve(node.count, "pos", "count", node.where, scope, path)
         if not is_int(count):
             raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
-        if count * max(1, len(node.items)) + len(self.rows) > MAX_LAYERS:
+        body = node.items if isinstance(node, Repeat) else node.body  # Dense calls it `body`
+        if count * max(1, len(body)) + len(self.rows) > MAX_LAYERS:
             raise LimitError(
                 f"the architecture expands to more than {MAX_LAYERS:,} layers "
                 f"(count {count:,}); cnncalc refuses it",
@@ -229,6 +231,7 @@ class _Walker:
                 extra_flops=layer.extra_flops(shape, out),
                 extra_kind=layer.EXTRA_KIND,
                 rf=rf if steps is None else _step(rf, steps),
+                elements=product(out),
                 detail=layer.describe(),
                 weighted=layer.WEIGHTED,
                 nonlinear=layer.NONLINEAR,
@@ -312,6 +315,7 @@ class _Walker:
             extra_flops=(len(inputs) - 1) * product(out) if kind == "add" else 0,
             extra_kind="merge" if kind == "add" else "",
             rf=rf,
+            elements=product(out),
             detail=" + ".join(format_shape(s) for s in inputs) if kind == "add" else "",
         )
         self.add(row)
@@ -359,7 +363,7 @@ class _Walker:
             )
         strides = []
         for axis in range(2):
-            stride = exact(body_rf[axis].jump / rf[axis].jump) if rf and body_rf else 1
+            stride = _ratio(body_rf[axis].jump, rf[axis].jump) if rf and body_rf else 1
             ok = is_int(stride) and stride >= 1
             if ok and is_int(shape[1 + axis]):
                 ok = (shape[1 + axis] - 1) // stride + 1 == body_shape[1 + axis]
@@ -458,6 +462,15 @@ class _Walker:
             lo, hi = _min(los), _max(his)
             axes.append(AxisRF(exact(hi - lo + 1), fields[0][1][axis].jump, exact(half(lo + hi))))
         return tuple(axes)  # type: ignore[return-value]
+
+
+def _ratio(a: Any, b: Any) -> Any:
+    """a / b exactly: an int when it divides (int / int would give a float), a Fraction or a
+    sympy expression otherwise."""
+    if all(is_int(v) or type(v) is Fraction for v in (a, b)):
+        return exact(Fraction(a) / Fraction(b))
+    ratio = a / b
+    return int(ratio) if getattr(ratio, "is_Integer", False) else ratio
 
 
 def _min(values: list[Any]) -> Any:

@@ -45,15 +45,10 @@ class Row:
     extra_flops: Any
     extra_kind: str
     rf: tuple[AxisRF, AxisRF] | None
+    elements: Any  # output activation elements per sample (summed when rows are collapsed)
     detail: str = ""
     weighted: bool = False
     nonlinear: bool = False
-
-    @property
-    def elements(self) -> Any:
-        from .shape import product
-
-        return product(self.output)
 
     @property
     def depth(self) -> int:
@@ -109,3 +104,39 @@ class Report:
             if row.rf is not None:
                 return row.rf
         return None
+
+    def collapsed(self, depth: int | None) -> tuple[Row, ...]:
+        """Rows with paths deeper than `depth` segments summed into their block at that depth."""
+        if depth is None or depth < 1:
+            return self.rows
+        merged: dict[str, list[Row]] = {}
+        for row in self.rows:
+            key = ".".join(row.path.split(".")[:depth])
+            merged.setdefault(key, []).append(row)
+        out = []
+        for key, rows in merged.items():
+            if len(rows) == 1 and rows[0].path == key:
+                out.append(rows[0])
+                continue
+            label, where = self.groups.get(key, ("block", rows[0].where))
+            out.append(
+                Row(
+                    path=key,
+                    type=label,
+                    where=where,
+                    input=rows[0].input,
+                    output=rows[-1].output,
+                    params=sum(r.params for r in rows),
+                    trainable=sum(r.trainable for r in rows),
+                    buffers=sum(r.buffers for r in rows),
+                    macs=sum(r.macs for r in rows),
+                    extra_flops=sum(r.extra_flops for r in rows),
+                    extra_kind="",
+                    rf=rows[-1].rf,
+                    elements=sum(r.elements for r in rows),
+                    detail=f"{len(rows)} layers",
+                    weighted=any(r.weighted for r in rows),
+                    nonlinear=any(r.nonlinear for r in rows),
+                )
+            )
+        return tuple(out)

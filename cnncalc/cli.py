@@ -1,0 +1,345 @@
+"""The command line: typer for arguments, rich for tables. The only place that prints errors."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import CnnCalcError
+
+app = typer.Typer(
+    name="cnncalc",
+    help=(
+        "Shapes, parameters, MACs, memory and receptive fields of convolutional networks.\n\n"
+        "ARCH is a zoo name (`cnncalc list`) or a YAML file. Conventions: MACs count "
+        "multiply-accumulates of conv and linear layers (torchvision's 'GFLOPS' are MACs); "
+        "FLOPs = 2·MACs; bias, normalisation, activation, pooling and merge operations are "
+        "shown apart. Parameters are counted as torch counts them."
+    ),
+    context_settings={"help_option_names": ["-h", "--help"]},
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class DType(str, Enum):
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+    int8 = "int8"
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    terminal = (sys.stderr if stderr else sys.stdout).isatty()
+    # Piped output is plain text at full width: never wrapped or cut to 80 columns.
+    return Console(
+        stderr=stderr,
+        width=None if terminal else 10_000,
+        no_color=bool(os.environ.get("NO_COLOR")) or not terminal,
+        highlight=False,
+        soft_wrap=not terminal,
+    )
+
+
+def fail(message: str) -> typer.Exit:
+    print(f"cnncalc: error: {message}", file=sys.stderr)
+    return typer.Exit(2)
+
+
+def reports_errors(func: F) -> F:
+    """Turn a CnnCalcError into one line on stderr and exit status 2 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except CnnCalcError as exc:
+            raise fail(str(exc)) from None
+        except RecursionError:
+            raise fail("the architecture nests too deeply to analyse") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cnncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """cnncalc: a calculator for convolutional neural networks."""
+
+
+# ------------------------------------------------------------------ shared options
+
+Arch = Annotated[str, typer.Argument(help="A zoo name (see `cnncalc list`) or a YAML file.")]
+InputOpt = Annotated[
+    str | None,
+    typer.Option("--input", "-i", help="Input shape: 3x224x224, 224 (square), or 3xHxW (symbols)."),
+]
+SetOpt = Annotated[
+    str | None, typer.Option("--set", "-s", help="Bind symbols: --set H=224,C=64.")
+]
+BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size for memory figures.")]
+DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Element type for memory figures.")]
+DepthOpt = Annotated[
+    int | None,
+    typer.Option("--depth", "-d", min=1, help="Collapse blocks deeper than this many path levels."),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def _analyze(arch: str, input: str | None, set_: str | None, batch: int, dtype: DType) -> Any:
+    from . import analyze
+    from .cli_args import parse_bindings
+
+    return analyze(arch, input=input, batch=batch, dtype=dtype.value, set=parse_bindings(set_))
+
+
+def _emit(report: Any, view: str, fmt: Format, depth: int | None) -> None:
+    from . import render
+
+    if fmt is Format.json:
+        print(render.to_json(report, depth))
+    elif fmt is Format.csv:
+        sys.stdout.write(render.to_csv(report, view, depth))
+    elif fmt is Format.markdown:
+        sys.stdout.write(render.to_markdown(report, view, depth))
+    else:
+        render.render_table(report, view, _console(), depth)
+
+
+def _view_command(view: str, doc: str) -> None:
+    @reports_errors
+    def command(
+        arch: Arch,
+        input: InputOpt = None,
+        set_: SetOpt = None,
+        batch: BatchOpt = 1,
+        dtype: DTypeOpt = DType.fp32,
+        depth: DepthOpt = None,
+        format: FormatOpt = Format.table,
+    ) -> None:
+        _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth)
+
+    command.__doc__ = doc
+    app.command(view)(command)
+
+
+_view_command("params", "Parameters per layer and in total (trainable, frozen, buffers).")
+_view_command("shapes", "The output shape of every layer.")
+_view_command("flops", "MACs and FLOPs per layer (FLOPs = 2·MACs), other operations apart.")
+_view_command("rf", "Receptive field of every layer: size, jump (effective stride), start.")
+_view_command("summary", "All columns: shape, parameters, MACs, activations, receptive field.")
+
+
+# ------------------------------------------------------------------ the zoo
+
+
+@app.command("list")
+@reports_errors
+def list_zoo(format: FormatOpt = Format.table) -> None:
+    """The built-in zoo, with a one-line description and totals at the default input."""
+    from . import analyze, render, zoo
+    from .shape import format_shape
+
+    entries = []
+    for name in zoo.names():
+        arch = zoo.load(name)
+        report = analyze(arch)
+        entries.append((name, arch, report))
+    if format is Format.json:
+        import json
+
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": name,
+                        "title": arch.title,
+                        "description": arch.description,
+                        "input": [render.json_value(d) for d in report.input],
+                        "params": render.json_value(report.totals.params),
+                        "macs": render.json_value(report.totals.macs),
+                    }
+                    for name, arch, report in entries
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    if format in (Format.csv, Format.markdown):
+        sep = "," if format is Format.csv else " | "
+        lines = [sep.join(("name", "input", "params", "macs", "title"))]
+        if format is Format.markdown:
+            lines = ["| name | input | params | MACs | title |", "|---|---|---:|---:|---|"]
+        for name, arch, report in entries:
+            cells = (
+                name,
+                format_shape(report.input),
+                render.exact_text(report.totals.params),
+                render.exact_text(report.totals.macs),
+                arch.title,
+            )
+            if format is Format.csv:
+                import csv
+                import io
+
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="").writerow(cells)
+                lines.append(buf.getvalue())
+            else:
+                lines.append("| " + " | ".join(cells) + " |")
+        print("\n".join(lines))
+        return
+    from rich import box
+    from rich.table import Table
+
+    console = _console()
+    table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
+    for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True), ("Description", False)):
+        table.add_column(header, justify="right" if right else "left", no_wrap=not header == "Description")
+    for name, arch, report in entries:
+        table.add_row(
+            name,
+            format_shape(report.input),
+            render.human(report.totals.params),
+            render.human(report.totals.macs),
+            arch.description or arch.title,
+        )
+    console.print(table)
+
+
+@app.command("show")
+@reports_errors
+def show(arch: Arch) -> None:
+    """Print an architecture's YAML, to copy and edit."""
+    from . import zoo
+
+    text, _, _ = zoo.locate(arch)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@app.command("layers")
+def layer_types() -> None:
+    """The layer types and composites an architecture file may use, with their arguments."""
+    from .layers import REGISTRY
+    from .layers.base import fields_of, has_default
+    from .loader import COMPOSITES
+
+    seen: dict[type, list[str]] = {}
+    for name, cls in REGISTRY.items():
+        seen.setdefault(cls, []).append(name)
+    for cls, names in seen.items():
+        args = []
+        for f in fields_of(cls).values():
+            args.append(f.name if has_default(f) else f"{f.name} (required)")
+        doc = (cls.__doc__ or "").strip().splitlines()[0]
+        alias = f" (also {', '.join(names[1:])})" if len(names) > 1 else ""
+        print(f"{names[0]}{alias}: {doc}")
+        if args:
+            print(f"    arguments: {', '.join(args)}")
+    print(f"composites: {', '.join(COMPOSITES)} (see docs/format.md)")
+
+
+# ------------------------------------------------------------------ single-layer calculator
+
+
+def _size_pair(text: str) -> tuple[int, int]:
+    from .cli_args import parse_input
+
+    shape = parse_input(text, 1)
+    if not all(isinstance(d, int) for d in shape):
+        raise CnnCalcError(f"size {text!r}: give numbers, e.g. 224 or 224x160")
+    return shape[1], shape[2]
+
+
+@app.command("conv")
+@reports_errors
+def conv_calculator(
+    size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
+    kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: 3 or 3x5.")] = "3",
+    stride: Annotated[str, typer.Option("--stride", help="Stride: 1 or 2x1.")] = "1",
+    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")] = "0",
+    dilation: Annotated[str, typer.Option("--dilation", help="Dilation: 1 or 2x2.")] = "1",
+    groups: Annotated[int, typer.Option("--groups", "-g", min=1)] = 1,
+    c_in: Annotated[int, typer.Option("--in", min=1, help="Input channels.")] = 3,
+    c_out: Annotated[int, typer.Option("--out", min=1, help="Output channels (filters).")] = 64,
+    bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Count a bias per filter.")] = True,
+    format: FormatOpt = Format.table,
+) -> None:
+    """What comes out of one convolution: the output size, parameters and MACs, each formula with
+    the numbers put in. Example: cnncalc conv 56 --kernel 3 --in 128 --out 64 --no-bias."""
+    from .layer_calc import conv_report
+
+    h, w = _size_pair(size)
+    pad: Any = padding if padding in ("same", "valid") else _size_pair(padding)
+    result = conv_report(
+        (c_in, h, w), c_out, _size_pair(kernel), _size_pair(stride), pad, _size_pair(dilation),
+        groups, bias,
+    )
+    if format is Format.json:
+        import json
+
+        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(result.lines))
+
+
+# ------------------------------------------------------------------ compare
+
+
+@app.command("compare")
+@reports_errors
+def compare(
+    designs: Annotated[list[str], typer.Argument(help="ARCH vs ARCH [vs ARCH ...]")],
+    input: InputOpt = None,
+    set_: SetOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.fp32,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Designs side by side: shapes, parameters, MACs, memory, receptive field, depth."""
+    from .compare import compare_reports, render_compare
+
+    names = [d for d in designs if d.lower() != "vs"]
+    if len(names) < 2:
+        raise CnnCalcError("compare needs at least two designs: cnncalc compare A vs B")
+    reports = [_analyze(n, input, set_, batch, dtype) for n in names]
+    table = compare_reports(reports)
+    render_compare(table, format.value, _console())
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

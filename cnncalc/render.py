@@ -1,0 +1,333 @@
+"""Renderers: a Report -> table (rich), JSON, CSV or Markdown. They format; they never compute."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from .report import DTYPE_BYTES, AxisRF, Report, Row
+from .shape import format_shape
+
+SCHEMA_VERSION = 1
+FORMATS = ("table", "json", "csv", "markdown")
+
+# ------------------------------------------------------------------ values
+
+
+def is_plain_number(value: Any) -> bool:
+    return type(value) in (int, Fraction)
+
+
+def exact_text(value: Any) -> str:
+    """Exact, compact: 1792, 31/2, or a symbolic expression with ⌊ ⌋ and ⌈ ⌉."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is Fraction:
+        return f"{value.numerator}/{value.denominator}"
+    return symbolic_text(value)
+
+
+def symbolic_text(value: Any) -> str:
+    import re
+
+    text = str(value)
+    for _ in range(8):  # innermost first, so nested floors become ⌊⌊…⌋⌋
+        new = re.sub(r"floor\(([^()]*)\)", r"⌊\1⌋", text)
+        new = re.sub(r"ceiling\(([^()]*)\)", r"⌈\1⌉", new)
+        if new == text:
+            break
+        text = new
+    return text.replace("**", "^")
+
+
+def grouped(value: Any) -> str:
+    """Thousands separators for integers: 138,357,544."""
+    if type(value) is int:
+        return f"{value:,}"
+    return exact_text(value)
+
+
+def both(value: Any) -> str:
+    """138,357,544 (138.36 M) for numbers; an expression once."""
+    if type(value) is int and abs(value) >= 1000:
+        return f"{value:,} ({human(value)})"
+    return grouped(value)
+
+
+def human(value: Any, unit: str = "") -> str:
+    """138.36 M, 15.47 G: decimal prefixes, two decimals."""
+    if type(value) is not int:
+        return exact_text(value)
+    for factor, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
+        if abs(value) >= factor:
+            return f"{value / factor:.2f} {prefix}{unit}"
+    return f"{value} {unit}".rstrip()
+
+
+def mib(value: Any) -> str:
+    if type(value) is not int:
+        return exact_text(value) + " B"
+    return f"{value / 2**20:,.2f} MiB"
+
+
+def rf_text(value: Any) -> str:
+    """Receptive-field numbers: integers, halves as 15.5, other fractions as p/q."""
+    if type(value) is Fraction and value.denominator in (2, 4, 8):
+        return str(float(value))
+    return exact_text(value)
+
+
+def json_value(value: Any) -> Any:
+    """JSON: integers stay integers; exact non-integers and expressions become strings."""
+    if type(value) is int or value is None or isinstance(value, (bool, float, str)):
+        return value
+    if type(value) is Fraction:
+        return f"{value.numerator}/{value.denominator}"
+    return str(value)
+
+
+# ------------------------------------------------------------------ columns
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    cell: Callable[[Row], str]
+    raw: Callable[[Row], Any]
+    numeric: bool = True
+
+
+def _rf_axes(row: Row, attr: str) -> tuple[Any, Any] | None:
+    if row.rf is None:
+        return None
+    return (getattr(row.rf[0], attr), getattr(row.rf[1], attr))
+
+
+def _pair(values: tuple[Any, Any] | None, fmt: Callable[[Any], str] = rf_text) -> str:
+    if values is None:
+        return "-"
+    a, b = values
+    return fmt(a) if a == b else f"{fmt(a)}x{fmt(b)}"
+
+
+COLUMNS = {
+    "path": Column("path", "Layer", lambda r: r.path, lambda r: r.path, False),
+    "type": Column("type", "Type", lambda r: r.type, lambda r: r.type, False),
+    "detail": Column("detail", "Args", lambda r: r.detail, lambda r: r.detail, False),
+    "input": Column("input", "Input", lambda r: format_shape(r.input), lambda r: format_shape(r.input), False),
+    "output": Column("output", "Output", lambda r: format_shape(r.output), lambda r: format_shape(r.output), False),
+    "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params),
+    "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers),
+    "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs),
+    "flops": Column("flops", "FLOPs", lambda r: human(2 * r.macs), lambda r: 2 * r.macs),
+    "extra_flops": Column("extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops),
+    "elements": Column("elements", "Activations", lambda r: human(r.elements), lambda r: r.elements),
+    "rf_size": Column("rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size")),
+    "rf_jump": Column("rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump")),
+    "rf_start": Column("rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start")),
+}
+
+VIEWS = {
+    "params": ("path", "type", "detail", "output", "params"),
+    "shapes": ("path", "type", "detail", "input", "output"),
+    "flops": ("path", "type", "output", "macs", "flops", "extra_flops"),
+    "rf": ("path", "type", "detail", "output", "rf_size", "rf_jump", "rf_start"),
+    "summary": (
+        "path", "type", "detail", "output", "params", "macs", "elements", "rf_size", "rf_jump",
+    ),
+}
+
+# ------------------------------------------------------------------ JSON
+
+
+def rf_json(rf: tuple[AxisRF, AxisRF] | None) -> dict[str, Any] | None:
+    if rf is None:
+        return None
+    return {
+        "size": [json_value(a.size) for a in rf],
+        "jump": [json_value(a.jump) for a in rf],
+        "start": [json_value(a.start) for a in rf],
+        "padding": [json_value(a.padding) for a in rf],
+    }
+
+
+def row_json(row: Row) -> dict[str, Any]:
+    return {
+        "path": row.path,
+        "type": row.type,
+        "file": row.where.file,
+        "line": row.where.line,
+        "input": [json_value(d) for d in row.input],
+        "output": [json_value(d) for d in row.output],
+        "params": json_value(row.params),
+        "trainable_params": json_value(row.trainable),
+        "buffers": json_value(row.buffers),
+        "macs": json_value(row.macs),
+        "flops": json_value(2 * row.macs),
+        "extra_flops": json_value(row.extra_flops),
+        "extra_kind": row.extra_kind or None,
+        "activations": json_value(row.elements),
+        "rf": rf_json(row.rf),
+    }
+
+
+def report_json(report: Report, depth: int | None = None) -> dict[str, Any]:
+    t = report.totals
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": report.name,
+        "title": report.title,
+        "source": report.source,
+        "input": [json_value(d) for d in report.input],
+        "output": [json_value(d) for d in report.output],
+        "batch": report.batch,
+        "dtype": report.dtype,
+        "symbols": list(report.symbols),
+        "bindings": dict(report.bindings),
+        "totals": {
+            "params": json_value(t.params),
+            "trainable_params": json_value(t.trainable_params),
+            "non_trainable_params": json_value(t.non_trainable_params),
+            "buffers": json_value(t.buffers),
+            "macs": json_value(t.macs),
+            "flops": json_value(t.flops),
+            "extra_flops": {k: json_value(v) for k, v in t.extra_flops.items()},
+            "param_bytes": json_value(t.param_bytes),
+            "activations": json_value(t.activation_elements),
+            "activation_bytes": json_value(t.activation_bytes),
+            "weight_layers": t.weight_layers,
+            "nonlinearities": t.nonlinearities,
+        },
+        "rf": rf_json(report.rf),
+        "diagnostics": [
+            {"path": d.path, "file": d.where.file, "line": d.where.line, "message": d.message}
+            for d in report.diagnostics
+        ],
+        "layers": [row_json(r) for r in report.collapsed(depth)],
+    }
+
+
+def to_json(report: Report, depth: int | None = None) -> str:
+    return json.dumps(report_json(report, depth), indent=2, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------ CSV and Markdown
+
+
+def _raw_cell(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "x".join(exact_text(v) for v in value)
+    return value if isinstance(value, str) else exact_text(value)
+
+
+def to_csv(report: Report, view: str, depth: int | None = None) -> str:
+    columns = [COLUMNS[k] for k in VIEWS[view]]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.key for c in columns])
+    for row in report.collapsed(depth):
+        writer.writerow([_raw_cell(c.raw(row)) for c in columns])
+    return buffer.getvalue()
+
+
+def to_markdown(report: Report, view: str, depth: int | None = None) -> str:
+    columns = [COLUMNS[k] for k in VIEWS[view]]
+    lines = [
+        f"**{report.name}**: input {format_shape(report.input)}, output {format_shape(report.output)}",
+        "",
+        "| " + " | ".join(c.header for c in columns) + " |",
+        "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|",
+    ]
+    for row in report.collapsed(depth):
+        lines.append("| " + " | ".join(c.cell(row).replace("|", "\\|") for c in columns) + " |")
+    lines.append("")
+    lines.extend(f"- {line}" for line in summary_lines(report, view))
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ the table
+
+
+def summary_lines(report: Report, view: str) -> list[str]:
+    t = report.totals
+    size = DTYPE_BYTES[report.dtype]
+    lines = []
+    if view in ("params", "summary"):
+        lines.append(
+            f"Params: {both(t.params)} · trainable {grouped(t.trainable_params)}"
+            f" · non-trainable {grouped(t.non_trainable_params)} · buffers {grouped(t.buffers)}"
+        )
+        lines.append(f"Param memory: {mib(t.param_bytes)} ({report.dtype}, {size} bytes each)")
+    if view in ("flops", "summary"):
+        lines.append(
+            f"MACs: {both(t.macs)} · FLOPs = 2·MACs: {both(t.flops)}"
+        )
+        extra = " · ".join(f"{k} {human(v)}" for k, v in t.extra_flops.items() if v != 0)
+        if extra:
+            lines.append(f"Other ops, not in the totals above: {extra}")
+    if view in ("summary",):
+        lines.append(
+            f"Activations: {grouped(t.activation_elements)} per sample · "
+            f"{mib(t.activation_bytes)} at batch {report.batch}, {report.dtype}"
+        )
+    if view in ("rf", "summary") and report.rf is not None:
+        rf = report.rf
+        lines.append(
+            f"Receptive field of the output: {_pair((rf[0].size, rf[1].size))}, jump "
+            f"{_pair((rf[0].jump, rf[1].jump))}, effective padding "
+            f"{_pair((rf[0].padding, rf[1].padding))}"
+        )
+    if view == "shapes":
+        lines.append(f"Output: {format_shape(report.output)}")
+    for d in report.diagnostics:
+        lines.append(f"Note ({d.path}, {d.where}): {d.message}")
+    return lines
+
+
+def render_table(report: Report, view: str, console: Any, depth: int | None = None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    columns = [COLUMNS[k] for k in VIEWS[view]]
+    title = report.name + (f" — {report.title}" if report.title else "")
+    caption = f"input {format_shape(report.input)} · batch {report.batch} · {report.dtype}"
+    if report.bindings:
+        caption += " · " + ", ".join(f"{k}={v}" for k, v in report.bindings.items())
+    plain = not console.is_terminal or console.no_color
+    table = Table(
+        title=title,
+        caption=caption,
+        box=box.SIMPLE if plain else box.SIMPLE_HEAVY,
+        header_style="" if plain else "bold",
+        title_style="" if plain else "bold",
+        caption_style="",
+        show_footer=view in ("params", "flops", "summary"),
+        pad_edge=False,
+    )
+    totals = {
+        "path": "Total",
+        "params": grouped(report.totals.params),
+        "macs": human(report.totals.macs),
+        "flops": human(report.totals.flops),
+        "extra_flops": human(sum(report.totals.extra_flops.values())),
+        "elements": human(report.totals.activation_elements),
+    }
+    for c in columns:
+        table.add_column(
+            c.header,
+            footer=totals.get(c.key, ""),
+            justify="right" if c.numeric else "left",
+            no_wrap=True,
+            overflow="fold",
+        )
+    for row in report.collapsed(depth):
+        table.add_row(*(c.cell(row) for c in columns))
+    console.print(table)
+    for line in summary_lines(report, view):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
