@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from . import expr
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
-from .layers.base import AxisStep, coerce
+from .layers.base import AxisStep, Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
@@ -25,7 +25,23 @@ MAX_LAYERS = 200_000  # rows after expanding repeats and blocks
 MAX_BLOCK_DEPTH = 64
 
 RF = tuple[AxisRF, AxisRF] | None
-Flow = tuple[Shape, RF]
+
+
+class Flow(NamedTuple):
+    """What travels along the graph: the predicted shape, its receptive field, and — only when
+    a Runner executes the network (cnncalc verify) — the real tensor."""
+
+    shape: Shape
+    rf: RF
+    x: Any = None
+
+
+class Runner(Protocol):
+    """Executes layers as the engine walks them (cnncalc.verify provides one)."""
+
+    def leaf(self, layer: Layer, x: Any, path: str) -> Any: ...
+
+    def merge(self, kind: str, xs: list[Any], path: str) -> Any: ...
 
 
 def analyze_architecture(
@@ -34,7 +50,10 @@ def analyze_architecture(
     bindings: Mapping[str, int] | None = None,
     batch: int = 1,
     dtype: str = "fp32",
+    runner: Runner | None = None,
+    x: Any = None,
 ) -> Report:
+    """Propagate through `arch`; with a `runner`, also execute it on the tensor `x`."""
     bindings = dict(bindings or {})
     dims = input or arch.input
     symbols = list(arch.symbols)
@@ -56,8 +75,8 @@ def analyze_architecture(
             scope[s] = sympy.Symbol(s, integer=True, positive=True)
     shape = tuple(d.evaluate(scope) if isinstance(d, expr.Expr) else d for d in dims)
     rf: RF = (AxisRF(1, 1, 0), AxisRF(1, 1, 0)) if len(shape) == 3 else None
-    walker = _Walker(arch, scope)
-    out, _ = walker.sequence(arch.items, (shape, rf), scope, "")
+    walker = _Walker(arch, scope, runner)
+    out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
     rows = tuple(walker.rows)
     return Report(
         name=arch.name,
@@ -117,8 +136,9 @@ def _same_shape(a: Shape, b: Shape) -> bool:
 
 
 class _Walker:
-    def __init__(self, arch: Architecture, scope: dict[str, Any]) -> None:
+    def __init__(self, arch: Architecture, scope: dict[str, Any], runner: Runner | None) -> None:
         self.arch = arch
+        self.runner = runner
         self.globals = scope
         self.rows: list[Row] = []
         self.groups: dict[str, tuple[str, Where]] = {}
@@ -201,7 +221,7 @@ class _Walker:
             raise exc.located(where, path) from None
 
     def leaf(self, node: Leaf, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
-        shape, rf = flow
+        shape, rf = flow.shape, flow.rf
         args = node.args
         if node.pending:
             local = dict(scope)
@@ -239,7 +259,8 @@ class _Walker:
         except CnnCalcError as exc:
             raise exc.located(node.where, path) from None
         self.add(row)
-        return out, row.rf
+        x = self.runner.leaf(layer, flow.x, path) if self.runner is not None else None
+        return Flow(out, row.rf, x)
 
     def add(self, row: Row) -> None:
         if len(self.rows) >= MAX_LAYERS:
@@ -272,7 +293,7 @@ class _Walker:
                     node.where,
                     path,
                 )
-        shape = flow[0]
+        shape = flow.shape
         local = {**scope, "C_in": shape[0]}
         if len(shape) == 3:
             local["H_in"], local["W_in"] = shape[1], shape[2]
@@ -299,6 +320,14 @@ class _Walker:
 
     # ------------------------------------------------------------------ merges
 
+    def merge(self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF) -> Flow:
+        """The row of an add or concat, and its execution when a runner is present."""
+        self.merge_row(kind, path, where, [f.shape for f in inputs], out, rf)
+        x = None
+        if self.runner is not None:
+            x = self.runner.merge(kind, [f.x for f in inputs], path)
+        return Flow(out, rf, x)
+
     def merge_row(
         self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF
     ) -> Row:
@@ -323,19 +352,20 @@ class _Walker:
 
     def residual(self, node: Residual, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         self.groups[path] = ("residual", node.where)
-        shape, rf = flow
-        body_shape, body_rf = self.sequence(node.body, flow, scope, path)
+        body = self.sequence(node.body, flow, scope, path)
+        body_shape, body_rf = body.shape, body.rf
         short_path = _join(path, "shortcut")
         shortcut = node.shortcut
         if shortcut == "auto":
-            shortcut = "identity" if _same_shape(shape, body_shape) else self.projection(
-                node, flow, (body_shape, body_rf), path
+            shortcut = "identity" if _same_shape(flow.shape, body_shape) else self.projection(
+                node, flow, body, path
             )
         if shortcut == "identity":
-            short_shape, short_rf = flow
+            short = flow
         else:
             self.groups[short_path] = ("shortcut", node.where)
-            short_shape, short_rf = self.sequence(shortcut, flow, scope, short_path)
+            short = self.sequence(shortcut, flow, scope, short_path)
+        short_shape, short_rf = short.shape, short.rf
         if not _same_shape(body_shape, short_shape):
             raise ShapeError(
                 f"residual add of {format_shape(body_shape)} (body) and "
@@ -345,15 +375,14 @@ class _Walker:
                 path,
             )
         merged = self.union(path, node.where, [("body", body_rf), ("shortcut", short_rf)])
-        self.merge_row("add", _join(path, "add"), node.where, [body_shape, short_shape], body_shape, merged)
-        flow = (body_shape, merged)
+        flow = self.merge("add", _join(path, "add"), node.where, [body, short], body_shape, merged)
         if node.activation is not None:
             flow = self.leaf(node.activation, flow, scope, _join(path, node.activation.cls.TYPE))
         return flow
 
     def projection(self, node: Residual, flow: Flow, body: Flow, path: str) -> tuple[Node, ...]:
         """torchvision's downsample: a 1x1 conv with the body's stride, then batch norm."""
-        (shape, rf), (body_shape, body_rf) = flow, body
+        shape, rf, body_shape, body_rf = flow.shape, flow.rf, body.shape, body.rf
         if len(shape) != 3 or len(body_shape) != 3:
             raise ShapeError(
                 f"residual with shortcut: auto needs feature maps; got {format_shape(shape)} -> "
@@ -384,11 +413,13 @@ class _Walker:
     def parallel(self, node: Parallel, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         self.groups[path] = ("parallel", node.where)
         outs: list[tuple[str, Shape, RF]] = []
+        flows: list[Flow] = []
         for name, items in node.branches:
             bpath = _join(path, name)
             self.groups[bpath] = ("branch", node.where)
-            shape, rf = self.sequence(items, flow, scope, bpath)
-            outs.append((name, shape, rf))
+            branch = self.sequence(items, flow, scope, bpath)
+            flows.append(branch)
+            outs.append((name, branch.shape, branch.rf))
         shapes = [s for _, s, _ in outs]
         listing = ", ".join(f"{n} {format_shape(s)}" for n, s, _ in outs)
         if any(len(s) != len(shapes[0]) for s in shapes) or len(shapes[0]) != 3 and node.merge == "concat":
@@ -406,23 +437,23 @@ class _Walker:
                 raise ShapeError(f"add needs equal shapes, but the branches give {listing}", node.where, path)
             out = shapes[0]
         merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
-        self.merge_row(node.merge, _join(path, node.merge), node.where, shapes, out, merged)
-        return out, merged
+        return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
 
     def dense(self, node: Dense, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         self.groups[path] = ("dense", node.where)
-        if len(flow[0]) != 3:
+        if len(flow.shape) != 3:
             raise ShapeError(
                 f"dense block needs a feature map C x H x W, but its input is the flat vector "
-                f"{format_shape(flow[0])}",
+                f"{format_shape(flow.shape)}",
                 node.where,
                 path,
             )
         for i in range(self.count(node, scope, path)):
             step = _join(path, str(i))
             self.groups[step] = ("dense step", node.where)
-            shape, rf = flow
-            new_shape, new_rf = self.sequence(node.body, flow, {**scope, "i": i}, step)
+            shape, rf = flow.shape, flow.rf
+            new = self.sequence(node.body, flow, {**scope, "i": i}, step)
+            new_shape, new_rf = new.shape, new.rf
             if len(new_shape) != 3 or not _same_shape(new_shape[1:], shape[1:]):
                 raise ShapeError(
                     f"dense step {i} turns {format_shape(shape)} into {format_shape(new_shape)}; "
@@ -432,8 +463,7 @@ class _Walker:
                 )
             out = (shape[0] + new_shape[0], *shape[1:])
             merged = self.union(step, node.where, [("input", rf), ("step", new_rf)])
-            self.merge_row("concat", _join(step, "concat"), node.where, [shape, new_shape], out, merged)
-            flow = (out, merged)
+            flow = self.merge("concat", _join(step, "concat"), node.where, [flow, new], out, merged)
         return flow
 
     def union(self, path: str, where: Where, branches: list[tuple[str, RF]]) -> RF:
