@@ -314,3 +314,23 @@ def test_shape_errors_name_file_line_and_shapes(file, line, fragments):
     assert f"{file}:{line}" in message
     for fragment in fragments:
         assert fragment in message
+
+
+# ------------------------------------------------------------------ docs/composites.md examples
+
+DOCS = Path(__file__).parent.parent / "docs" / "examples"
+
+
+@pytest.mark.parametrize(
+    ("file", "output", "params", "macs", "rf"),
+    [
+        # the hand derivations are in docs/composites.md, next to each example
+        ("seq.yaml", (32, 16, 16), 3 * 9 * 16 + 16 + 16 * 9 * 32 + 32, 1_622_016, 8),
+        ("repeat.yaml", (96, 4, 4), 2 * 2_320 + 4_640 + 18_496 + 55_392, 7_962_624, 19),
+        ("use.yaml", (128, 32, 32), 864 + 18_432 + 73_728 + 2 * (32 + 64 + 128), 95_256_576, 11),
+        ("residual.yaml", (128, 28, 28), 73_728 + 147_456 + 8_192 + 768, 128 * 784 * 1792, 7),
+    ],
+)
+def test_docs_examples(file, output, params, macs, rf):
+    r = cnncalc.analyze(str(DOCS / file))
+    assert (r.output, r.totals.params, r.totals.macs, r.rf[0].size) == (output, params, macs, rf)
