@@ -331,7 +331,7 @@ class _Reader:
                 count = coerce_value(self, count_node, yaml_path, "pos", "count", count)
             if "layers" not in rest:
                 raise SpecError(f"{kind} needs `layers:` (the layers to {kind})", where)
-            inner = names | {"i"} if kind == "repeat" else names
+            inner = names | {"i"}  # the copy (or step) index
             items = self.layers(rest["layers"], f"{yaml_path}.layers", inner, depth + 1)
             cls = Repeat if kind == "repeat" else Dense
             return cls(where, name, count, items)
