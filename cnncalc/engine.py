@@ -19,7 +19,7 @@ from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
-from .shape import Shape, exact, format_shape, half, is_int, product
+from .shape import Shape, exact, format_shape, half, is_int, plain, product
 
 MAX_LAYERS = 200_000  # rows after expanding repeats and blocks
 MAX_BLOCK_DEPTH = 64
@@ -95,21 +95,29 @@ def analyze_architecture(
     )
 
 
+def _sum(values: list[Any]) -> Any:
+    """Python's sum on numbers; one sympy Add for expressions (a running sum re-sorts each time)."""
+    if all(type(v) is int for v in values):
+        return sum(values)
+    import sympy
+
+    return plain(sympy.expand(sympy.Add(*values)))
+
+
 def totals(rows: tuple[Row, ...], batch: int, dtype: str) -> Totals:
     size = DTYPE_BYTES[dtype]
-    params = sum(r.params for r in rows)
-    trainable = sum(r.trainable for r in rows)
-    macs = sum(r.macs for r in rows)
-    extra = {kind: 0 for kind in EXTRA_KINDS}
-    for r in rows:
-        if r.extra_kind:
-            extra[r.extra_kind] = extra[r.extra_kind] + r.extra_flops
-    elements = sum(r.elements for r in rows)
+    params = _sum([r.params for r in rows])
+    trainable = _sum([r.trainable for r in rows])
+    macs = _sum([r.macs for r in rows])
+    extra = {
+        kind: _sum([r.extra_flops for r in rows if r.extra_kind == kind]) for kind in EXTRA_KINDS
+    }
+    elements = _sum([r.elements for r in rows])
     return Totals(
         params=params,
         trainable_params=trainable,
         non_trainable_params=params - trainable,
-        buffers=sum(r.buffers for r in rows),
+        buffers=_sum([r.buffers for r in rows]),
         macs=macs,
         flops=2 * macs,
         extra_flops=extra,
@@ -132,7 +140,7 @@ def _same_shape(a: Shape, b: Shape) -> bool:
         return False
     import sympy
 
-    return all(sympy.simplify(x - y) == 0 for x, y in zip(a, b, strict=True))
+    return all(sympy.expand(x - y) == 0 for x, y in zip(a, b, strict=True))
 
 
 class _Walker:

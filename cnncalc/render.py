@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from .report import DTYPE_BYTES, AxisRF, Report, Row
-from .shape import format_shape
+from .shape import format_shape, plain
 
 SCHEMA_VERSION = 1
 FORMATS = ("table", "json", "csv", "markdown")
@@ -25,6 +26,7 @@ def is_plain_number(value: Any) -> bool:
 
 def exact_text(value: Any) -> str:
     """Exact, compact: 1792, 31/2, or a symbolic expression with ⌊ ⌋ and ⌈ ⌉."""
+    value = plain(value)
     if type(value) is int:
         return str(value)
     if type(value) is Fraction:
@@ -32,21 +34,35 @@ def exact_text(value: Any) -> str:
     return symbolic_text(value)
 
 
-def symbolic_text(value: Any) -> str:
-    import re
+@functools.lru_cache(maxsize=4096)
+def canonical(value: Any) -> str:
+    """sympy syntax with the fractions inside floors gathered: floor((H - 1)/32) + 1."""
+    import sympy
 
-    text = str(value)
-    for _ in range(8):  # innermost first, so nested floors become ⌊⌊…⌋⌋
-        new = re.sub(r"floor\(([^()]*)\)", r"⌊\1⌋", text)
-        new = re.sub(r"ceiling\(([^()]*)\)", r"⌈\1⌉", new)
-        if new == text:
-            break
-        text = new
+    tidy = value.replace(
+        lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
+        lambda e: type(e)(sympy.factor_terms(e.args[0]), evaluate=False),
+    ) if isinstance(value, sympy.Basic) else value
+    return str(tidy)
+
+
+def symbolic_text(value: Any) -> str:
+    """For people: floor(x) as ⌊x⌋, ceiling(x) as ⌈x⌉, ** as ^."""
+    text = canonical(value)
+    for name, left, right in (("floor(", "⌊", "⌋"), ("ceiling(", "⌈", "⌉")):
+        while (start := text.find(name)) >= 0:
+            depth, i = 1, start + len(name)
+            while depth and i < len(text):
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+            inner = text[start + len(name) : i - 1]
+            text = text[:start] + left + inner + right + text[i:]
     return text.replace("**", "^")
 
 
 def grouped(value: Any) -> str:
     """Thousands separators for integers: 138,357,544."""
+    value = plain(value)
     if type(value) is int:
         return f"{value:,}"
     return exact_text(value)
@@ -84,11 +100,12 @@ def rf_text(value: Any) -> str:
 
 def json_value(value: Any) -> Any:
     """JSON: integers stay integers; exact non-integers and expressions become strings."""
+    value = plain(value)
     if type(value) is int or value is None or isinstance(value, (bool, float, str)):
         return value
     if type(value) is Fraction:
         return f"{value.numerator}/{value.denominator}"
-    return str(value)
+    return canonical(value)
 
 
 # ------------------------------------------------------------------ columns

@@ -20,6 +20,17 @@ def exact(value: Any) -> Any:
     return value
 
 
+def plain(value: Any) -> Any:
+    """A sympy number as a Python int or Fraction; anything else unchanged."""
+    if type(value) in (int, Fraction) or not hasattr(value, "is_Rational"):
+        return value
+    if value.is_Integer:
+        return int(value)
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    return value
+
+
 def half(value: Any) -> Any:
     """value / 2, exact: an int when even, a Fraction when odd, a sympy Rational expression else."""
     if type(value) is int:
@@ -29,9 +40,30 @@ def half(value: Any) -> Any:
     return value / 2  # sympy
 
 
+def floordiv(a: Any, b: Any) -> Any:
+    """⌊a/b⌋, exact on integers and symbols alike. On symbols, nested floors are folded:
+    ⌊(⌊A/m⌋ + k)/n⌋ = ⌊(A + m·k)/(m·n)⌋ for integers k and positive integers m, n, so a stack of
+    stride-2 layers reads ⌊(H − 1)/32⌋ + 1 rather than five nested floors."""
+    if type(a) is int and type(b) is int:
+        return a // b
+    import sympy
+
+    a, b = sympy.expand(sympy.sympify(a)), sympy.sympify(b)
+    if b.is_Integer and b > 0:
+        floors = [t for t in sympy.Add.make_args(a) if isinstance(t, sympy.floor)]
+        if len(floors) == 1:
+            rest = a - floors[0]
+            num, den = sympy.fraction(sympy.together(floors[0].args[0]))
+            if den.is_Integer and den > 0 and rest.is_integer and not rest.has(sympy.floor):
+                return sympy.floor(sympy.expand(num + den * rest) / (den * b))
+    return sympy.floor(a / b)
+
+
 def ceil_div(a: Any, b: Any) -> Any:
-    """⌈a/b⌉, exact on integers and symbols alike."""
-    return -((-a) // b)
+    """⌈a/b⌉ = ⌊(a + b − 1)/b⌋ for integers a and positive integers b."""
+    if type(a) is int and type(b) is int:
+        return -((-a) // b)
+    return floordiv(a + b - 1, b)
 
 
 def product(values: Any) -> Any:
@@ -42,7 +74,16 @@ def product(values: Any) -> Any:
 
 
 def format_shape(shape: Shape) -> str:
-    return "x".join(str(d) for d in shape)
+    """3x224x224; symbolic sizes in parentheses with ⌊ ⌋: 64x(⌊(H − 1)/2⌋ + 1)x(…)."""
+    if all(type(d) is int for d in shape):
+        return "x".join(str(d) for d in shape)
+    from .render import symbolic_text
+
+    parts = []
+    for d in shape:
+        text = symbolic_text(d)
+        parts.append(f"({text})" if any(c in text for c in " +-*/") else text)
+    return "x".join(parts)
 
 
 def is_spatial(shape: Shape) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError, SpecError
-from ..shape import Shape, ceil_div, is_int
+from ..shape import Shape, ceil_div, floordiv, is_int
 from .base import AxisStep, Layer, empty_output, register
 
 AXES = ("height", "width")
@@ -41,11 +41,19 @@ def window_output(
     span = size + pads[0] + pads[1] - eff
     if ceil_mode:
         out = ceil_div(span, stride) + 1
-        if is_int(out) and (out - 1) * stride >= size + pads[0]:
-            out -= 1
+        if is_int(out):
+            if (out - 1) * stride >= size + pads[0]:
+                out -= 1
+        elif not (is_int(eff) and is_int(stride) and is_int(pads[1]) and eff >= stride + pads[1]):
+            # PyTorch drops a last window that would start in the right padding; that can only
+            # happen when k < s + p_right, and then it depends on H in a way we do not express.
+            raise SpecError(
+                f"{layer} with ceil_mode, kernel {eff}, stride {stride} and padding {pads[1]} "
+                "cannot be computed for a symbolic size; give the size as a number"
+            )
         rule = f"⌈({size} + {pads[0]} + {pads[1]} − {eff})/{stride}⌉ + 1"
     else:
-        out = span // stride + 1
+        out = floordiv(span, stride) + 1
         rule = f"⌊({size} + {pads[0]} + {pads[1]} − {eff})/{stride}⌋ + 1"
     if is_int(out) and out < 1:
         raise empty_output(layer, axis, rule, out)
