@@ -38,11 +38,13 @@ def analyze(
     batch: int = 1,
     dtype: str = "fp32",
     set: dict[str, int] | None = None,  # noqa: A002  (mirrors --set)
+    no_bias: bool = False,
 ) -> Report:
-    """Propagate through `arch` (zoo name, path or loaded Architecture) and return the Report."""
+    """Propagate through `arch` (zoo name, path or loaded Architecture) and return the Report.
+    `no_bias` drops the bias of every conv and linear layer (for comparisons)."""
     from .engine import analyze_architecture
     from .cli_args import input_for
 
     architecture = load(arch) if isinstance(arch, str) else arch
     shape = input_for(architecture, input) if input is not None else None
-    return analyze_architecture(architecture, shape, set, batch, dtype)
+    return analyze_architecture(architecture, shape, set, batch, dtype, no_bias=no_bias)

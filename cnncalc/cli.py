@@ -115,11 +115,16 @@ DepthOpt = Annotated[
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 
 
-def _analyze(arch: str, input: str | None, set_: str | None, batch: int, dtype: DType) -> Any:
+def _analyze(
+    arch: str, input: str | None, set_: str | None, batch: int, dtype: DType, no_bias: bool = False
+) -> Any:
     from . import analyze
     from .cli_args import parse_bindings
 
-    return analyze(arch, input=input, batch=batch, dtype=dtype.value, set=parse_bindings(set_))
+    return analyze(
+        arch, input=input, batch=batch, dtype=dtype.value, set=parse_bindings(set_),
+        no_bias=no_bias,
+    )
 
 
 def _emit(report: Any, view: str, fmt: Format, depth: int | None) -> None:
@@ -324,17 +329,121 @@ def compare(
     set_: SetOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.fp32,
+    no_bias: Annotated[
+        bool, typer.Option("--no-bias", help="Drop the bias of every conv and linear layer.")
+    ] = False,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Designs side by side: shapes, parameters, MACs, memory, receptive field, depth."""
+    """Designs side by side: shapes, parameters, MACs, memory, receptive field, depth, and the
+    first design's figures divided by each other's (with the limit as a symbol grows)."""
     from .compare import compare_reports, render_compare
 
     names = [d for d in designs if d.lower() != "vs"]
     if len(names) < 2:
         raise CnnCalcError("compare needs at least two designs: cnncalc compare A vs B")
-    reports = [_analyze(n, input, set_, batch, dtype) for n in names]
+    reports = [_analyze(n, input, set_, batch, dtype, no_bias) for n in names]
     table = compare_reports(reports)
     render_compare(table, format.value, _console())
+
+
+# ------------------------------------------------------------------ verify
+
+
+@app.command("verify")
+@reports_errors
+def verify_command(
+    arch: Arch,
+    input: InputOpt = None,
+    set_: SetOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Run the network with the NumPy reference kernels (random weights of exactly the predicted
+    sizes, a random input) and check every predicted shape and parameter count. Exit 1 on any
+    disagreement."""
+    from rich.progress import Progress
+
+    from . import load
+    from .cli_args import input_for, parse_bindings
+    from .render import exact_text, grouped
+    from .shape import format_shape
+    from .verify import verify
+
+    architecture = load(arch)
+    shape = input_for(architecture, input) if input is not None else None
+    err = _console(stderr=True)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+        task = progress.add_task("running the reference forward pass", total=None)
+        result = verify(
+            architecture, shape, parse_bindings(set_), seed, tick=lambda: progress.advance(task)
+        )
+    if format is Format.json:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "name": result.report.name,
+                    "input": list(result.report.input),
+                    "ok": result.ok,
+                    "layers": [
+                        {
+                            "path": c.path,
+                            "type": c.type,
+                            "predicted_shape": list(c.predicted_shape),
+                            "computed_shape": list(c.computed_shape) if c.computed_shape else None,
+                            "predicted_params": c.predicted_params,
+                            "allocated_params": c.allocated_params,
+                            "ok": c.ok,
+                            "error": c.error or None,
+                        }
+                        for c in result.checks
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        from rich import box
+        from rich.table import Table
+
+        console = _console()
+        table = Table(
+            title=f"verify {result.report.name} on {format_shape(result.report.input)}",
+            box=box.SIMPLE,
+            pad_edge=False,
+        )
+        for header, right in (
+            ("Layer", False), ("Type", False), ("Predicted", False), ("Computed", False),
+            ("Params", True), ("Allocated", True), ("", False),
+        ):
+            table.add_column(header, justify="right" if right else "left", no_wrap=True)
+        for c in result.checks:
+            table.add_row(
+                c.path,
+                c.type,
+                format_shape(c.predicted_shape),
+                format_shape(c.computed_shape) if c.computed_shape else "-",
+                grouped(c.predicted_params),
+                grouped(c.allocated_params),
+                "✓" if c.ok else "✗",
+            )
+        console.print(table)
+        total = sum(c.allocated_params for c in result.checks)
+        print(
+            f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "
+            f"allocated {grouped(total)} parameters, predicted "
+            f"{exact_text(result.report.totals.params)}"
+        )
+    if not result.ok:
+        for c in result.failures:
+            what = c.error or (
+                f"shape predicted {format_shape(c.predicted_shape)}, computed "
+                f"{format_shape(c.computed_shape) if c.computed_shape else '-'}; params predicted "
+                f"{c.predicted_params}, allocated {c.allocated_params}"
+            )
+            print(f"cnncalc: disagreement at {c.path} ({c.type}): {what}", file=sys.stderr)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,4 +1,9 @@
-"""Designs side by side. The rows are computed here; the renderer only formats them."""
+"""Designs side by side. The rows are computed here; the renderer only formats them.
+
+Each numeric row carries, for every design after the first, the ratio first / that design, and,
+when the ratio is an expression in one symbol, its limit as that symbol grows (27/49 for three
+3x3 convolutions against one 7x7 as the width C grows).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,21 @@ from fractions import Fraction
 from typing import Any
 
 from .report import Report
-from .shape import format_shape
+from .shape import format_shape, plain
+
+
+@dataclass(frozen=True)
+class Ratio:
+    value: Any  # first / other: Fraction, expression, or None
+    limit: Any = None  # its limit as the one free symbol → ∞
+    symbol: str = ""
 
 
 @dataclass(frozen=True)
 class CompareRow:
     label: str
     values: tuple[Any, ...]
-    ratio: tuple[Any, ...]  # value / first value, None where it does not apply
+    ratios: tuple[Ratio | None, ...]  # one per design after the first
 
 
 @dataclass(frozen=True)
@@ -23,40 +35,51 @@ class Comparison:
     rows: tuple[CompareRow, ...]
 
 
-def _ratio(a: Any, b: Any) -> Any:
-    if type(a) is int and type(b) is int:
-        return Fraction(a, b) if b else None
-    if isinstance(a, (int, Fraction)) and isinstance(b, (int, Fraction)):
-        return Fraction(a) / Fraction(b) if b else None
+def ratio(first: Any, other: Any) -> Ratio | None:
+    first, other = plain(first), plain(other)
+    if type(first) in (int, Fraction) and type(other) in (int, Fraction):
+        return Ratio(Fraction(first) / Fraction(other)) if other else None
     import sympy
 
-    return sympy.simplify(sympy.sympify(a) / sympy.sympify(b)) if b != 0 else None
+    if other == 0:
+        return None
+    value = plain(sympy.cancel(sympy.sympify(first) / sympy.sympify(other)))
+    if not isinstance(value, sympy.Basic):
+        return Ratio(value)
+    free = sorted(value.free_symbols, key=str)
+    if len(free) != 1:
+        return Ratio(value)
+    limit = plain(sympy.limit(value, free[0], sympy.oo))
+    return Ratio(value, limit if type(limit) in (int, Fraction) else None, str(free[0]))
+
+
+def _rf(report: Report, attr: str) -> Any:
+    field = report.rf
+    if field is None:
+        return None
+    a, b = getattr(field[0], attr), getattr(field[1], attr)
+    return a if a == b else f"{a}x{b}"
+
+
+MEASURES: list[tuple[str, Any, bool]] = [
+    ("output shape", lambda r: format_shape(r.output), False),
+    ("params", lambda r: r.totals.params, True),
+    ("MACs", lambda r: r.totals.macs, True),
+    ("FLOPs (2·MACs)", lambda r: r.totals.flops, True),
+    ("activations per sample", lambda r: r.totals.activation_elements, True),
+    ("activation memory (bytes)", lambda r: r.totals.activation_bytes, True),
+    ("receptive field", lambda r: _rf(r, "size"), False),
+    ("jump", lambda r: _rf(r, "jump"), False),
+    ("weight layers", lambda r: r.totals.weight_layers, True),
+    ("nonlinearities", lambda r: r.totals.nonlinearities, True),
+]
 
 
 def compare_reports(reports: list[Report]) -> Comparison:
-    def rf(report: Report, attr: str) -> Any:
-        field = report.rf
-        if field is None:
-            return None
-        a, b = getattr(field[0], attr), getattr(field[1], attr)
-        return a if a == b else f"{a}x{b}"
-
-    measures: list[tuple[str, Any, bool]] = [
-        ("output shape", lambda r: format_shape(r.output), False),
-        ("params", lambda r: r.totals.params, True),
-        ("MACs", lambda r: r.totals.macs, True),
-        ("FLOPs (2·MACs)", lambda r: r.totals.flops, True),
-        ("activations per sample", lambda r: r.totals.activation_elements, True),
-        ("activation memory (bytes)", lambda r: r.totals.activation_bytes, True),
-        ("receptive field", lambda r: rf(r, "size"), False),
-        ("jump", lambda r: rf(r, "jump"), False),
-        ("weight layers", lambda r: r.totals.weight_layers, True),
-        ("nonlinearities", lambda r: r.totals.nonlinearities, True),
-    ]
     rows = []
-    for label, get, ratio in measures:
+    for label, get, has_ratio in MEASURES:
         values = tuple(get(r) for r in reports)
-        ratios = tuple(_ratio(v, values[0]) if ratio else None for v in values)
+        ratios = tuple(ratio(values[0], v) if has_ratio else None for v in values[1:])
         rows.append(CompareRow(label, values, ratios))
     return Comparison(tuple(r.name for r in reports), tuple(rows))
 
@@ -66,16 +89,28 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
 
     from .render import exact_text, grouped, json_value
 
+    names = comparison.names
+    ratio_headers = [f"{names[0]} / {n}" for n in names[1:]]
+
     if fmt == "json":
         print(
             json.dumps(
                 {
-                    "designs": list(comparison.names),
+                    "designs": list(names),
                     "rows": [
                         {
                             "measure": row.label,
                             "values": [json_value(v) for v in row.values],
-                            "ratio_to_first": [json_value(v) for v in row.ratio],
+                            "ratio_first_to": [
+                                None
+                                if r is None
+                                else {
+                                    "value": json_value(r.value),
+                                    "limit": json_value(r.limit),
+                                    "as_grows": r.symbol or None,
+                                }
+                                for r in row.ratios
+                            ],
                         }
                         for row in comparison.rows
                     ],
@@ -86,46 +121,54 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
         )
         return
 
-    def ratio_text(value: Any) -> str:
-        if value is None:
+    def ratio_text(r: Ratio | None) -> str:
+        if r is None:
             return ""
-        if type(value) in (int, Fraction):
-            return f"{float(value):.3f}"
-        return exact_text(value)
+        if type(r.value) in (int, Fraction):
+            text = f"{float(r.value):.3f}"
+            return text if Fraction(r.value).denominator == 1 else f"{exact_text(r.value)} ≈ {text}"
+        text = exact_text(r.value)
+        if r.limit is not None:
+            text += f" → {exact_text(r.limit)} ≈ {float(r.limit):.3f} as {r.symbol} → ∞"
+        return text
 
-    headers = ["", *comparison.names]
-    extra = [f"{n} / {comparison.names[0]}" for n in comparison.names[1:]]
-    body = []
-    for row in comparison.rows:
-        cells = [row.label, *(grouped(v) if v is not None else "-" for v in row.values)]
-        cells += [ratio_text(r) for r in row.ratio[1:]]
-        body.append(cells)
-    if fmt in ("markdown", "csv"):
-        if fmt == "csv":
-            import csv
-            import io
+    def value_text(v: Any) -> str:
+        return "-" if v is None else v if isinstance(v, str) else grouped(v)
 
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow([*headers, *extra])
-            for row in comparison.rows:
-                writer.writerow(
-                    [row.label, *(exact_text(v) if not isinstance(v, str) and v is not None else v or "" for v in row.values),
-                     *(exact_text(r) if r is not None else "" for r in row.ratio[1:])]
-                )
-            print(buf.getvalue(), end="")
-            return
-        print("| " + " | ".join([*headers, *extra]) + " |")
-        print("|---|" + "---:|" * (len(headers) - 1 + len(extra)))
+    body = [
+        [row.label, *(value_text(v) for v in row.values), *(ratio_text(r) for r in row.ratios)]
+        for row in comparison.rows
+    ]
+    headers = ["", *names, *ratio_headers]
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["measure", *names, *ratio_headers])
+        for row in comparison.rows:
+            writer.writerow(
+                [
+                    row.label,
+                    *("" if v is None else v if isinstance(v, str) else exact_text(v) for v in row.values),
+                    *("" if r is None else exact_text(r.value) for r in row.ratios),
+                ]
+            )
+        print(buf.getvalue(), end="")
+        return
+    if fmt == "markdown":
+        print("| " + " | ".join(headers) + " |")
+        print("|---|" + "---:|" * (len(headers) - 1))
         for cells in body:
-            print("| " + " | ".join(cells) + " |")
+            print("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return
     from rich import box
     from rich.table import Table
 
     table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
     table.add_column(headers[0])
-    for h in headers[1:] + extra:
+    for h in headers[1:]:
         table.add_column(h, justify="right")
     for cells in body:
         table.add_row(*cells)

@@ -52,6 +52,7 @@ def analyze_architecture(
     dtype: str = "fp32",
     runner: Runner | None = None,
     x: Any = None,
+    no_bias: bool = False,
 ) -> Report:
     """Propagate through `arch`; with a `runner`, also execute it on the tensor `x`."""
     bindings = dict(bindings or {})
@@ -75,7 +76,7 @@ def analyze_architecture(
             scope[s] = sympy.Symbol(s, integer=True, positive=True)
     shape = tuple(d.evaluate(scope) if isinstance(d, expr.Expr) else d for d in dims)
     rf: RF = (AxisRF(1, 1, 0), AxisRF(1, 1, 0)) if len(shape) == 3 else None
-    walker = _Walker(arch, scope, runner)
+    walker = _Walker(arch, scope, runner, no_bias)
     out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
     rows = tuple(walker.rows)
     return Report(
@@ -144,9 +145,12 @@ def _same_shape(a: Shape, b: Shape) -> bool:
 
 
 class _Walker:
-    def __init__(self, arch: Architecture, scope: dict[str, Any], runner: Runner | None) -> None:
+    def __init__(
+        self, arch: Architecture, scope: dict[str, Any], runner: Runner | None, no_bias: bool
+    ) -> None:
         self.arch = arch
         self.runner = runner
+        self.no_bias = no_bias
         self.globals = scope
         self.rows: list[Row] = []
         self.groups: dict[str, tuple[str, Where]] = {}
@@ -241,6 +245,8 @@ class _Walker:
                 args[key] = self.resolve(
                     args[key], node.cls.FIELDS[key], key, node.where, local, path
                 )
+        if self.no_bias and "bias" in node.cls.FIELDS:
+            args = {**args, "bias": False}
         try:
             layer = node.cls(**args)
             out = layer.output_shape(shape)
