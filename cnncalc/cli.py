@@ -346,6 +346,76 @@ def compare(
     render_compare(table, format.value, _console())
 
 
+# ------------------------------------------------------------------ sizes
+
+
+@app.command("sizes")
+@reports_errors
+def sizes_command(
+    arch: Arch,
+    near: Annotated[
+        int | None, typer.Option("--near", "-n", min=1, help="Show valid sizes close to this one.")
+    ] = None,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Which input sizes work, per axis: the smallest, those for which no layer drops a real
+    pixel (as residues modulo the network's total stride), and the ones near --near."""
+    from . import load
+    from .sizes import axis_sizes, check, describe, same_answer
+
+    architecture = load(arch)
+    answers = [axis_sizes(architecture, axis) for axis in (0, 1)]
+    if format is Format.json:
+        import json
+
+        print(
+            json.dumps(
+                {
+                    "name": architecture.name,
+                    "axes": [
+                        {
+                            "axis": a.axis,
+                            "smallest": a.smallest,
+                            "period": a.period,
+                            "from": a.regime,
+                            "works_residues": list(a.works_residues),
+                            "keeps_residues": list(a.keeps_residues),
+                            "works_below": [
+                                n for n in range(a.smallest or 1, a.regime) if a.checks[n].works
+                            ],
+                            "keeps_below": [
+                                n
+                                for n in range(a.smallest or 1, a.regime)
+                                if a.checks[n].keeps_pixels
+                            ],
+                            "near": None
+                            if near is None
+                            else {
+                                "works": a.near(near, 5, keeps=False),
+                                "keeps": a.near(near, 5, keeps=True),
+                            },
+                        }
+                        for a in answers
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    print(f"{architecture.name}: input sizes, each axis with the other at its default")
+    for axis, answer in enumerate(answers):
+        probe = check(architecture, axis, near) if near is not None else None
+        if axis == 1 and same_answer(answers[0], answer):
+            print("width: the same as height")
+            if probe is not None and probe.reason:
+                print(f"  {near}: {probe.reason}")
+            continue
+        other = ("width", "height")[axis]
+        print(f"{answer.axis} ({other} {architecture.input[2 - axis]}):")
+        for line in describe(answer, near, probe):
+            print(f"  {line}")
+
+
 # ------------------------------------------------------------------ verify
 
 

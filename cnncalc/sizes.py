@@ -1,0 +1,256 @@
+"""Which input sizes work: `cnncalc sizes`.
+
+Per spatial axis, with the other axis kept at the architecture's default:
+
+- a size *works* when every layer's output is at least 1 and every merge (add, concat) sees
+  equal sizes;
+- a size *keeps every pixel* when, in addition, no layer drops a real pixel: in every feature map
+  (the input included), each real pixel (not padding) is covered by some window of some layer
+  that reads the map. A window layer with input L, kernel k (effective), stride s and padding
+  p_before, p_after has its last window end at (O − 1)·s − p_before + k − 1 with
+  O = ⌊(L + p_before + p_after − k)/s⌋ + 1, so it leaves the last pixels uncovered exactly when
+  (L + p_before + p_after − k) mod s > p_after; with k < s it also skips pixels between windows,
+  whatever L. A pixel skipped by one reader but covered by another (ResNet v1.5's strided 1x1
+  shortcut beside its body) is kept.
+
+Both sets are periodic in the size with the network's total stride S (the jump of its last
+feature map), beyond the smallest working size; we compute them over two periods, check the
+periodicity, and describe them as residues modulo S.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import analyze_architecture
+from .errors import ShapeError, SpecError
+from .layers.base import Layer
+from .layers.linear import Flatten
+from .layers.pool import AdaptiveAvgPool, GlobalAvgPool
+from .nodes import Architecture
+from .report import Report
+
+MAX_SCAN = 4096
+
+
+class _Tape:
+    """A Runner that records the graph instead of computing: node i is report.rows[i]."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[Layer | None, list[int]]] = []
+
+    def leaf(self, layer: Layer, x: Any, path: str) -> int:
+        self.nodes.append((layer, [x]))
+        return len(self.nodes) - 1
+
+    def merge(self, kind: str, xs: list[Any], path: str) -> int:
+        self.nodes.append((None, list(xs)))
+        return len(self.nodes) - 1
+
+
+@dataclass(frozen=True)
+class Check:
+    size: int
+    works: bool
+    keeps_pixels: bool
+    reason: str  # why not, when not
+
+
+def _window_cover(layer: Layer, row: Any, axis: int) -> list[bool]:
+    """Which positions of the layer's input (along `axis`) some window of the layer covers."""
+    length = row.input[1 + axis]
+    if len(row.output) != 3 or isinstance(layer, (Flatten, GlobalAvgPool, AdaptiveAvgPool)):
+        return [True] * length
+    step = layer.rf_steps(row.input)[axis]
+    seen = [False] * length
+    for o in range(row.output[1 + axis]):
+        start = o * step.stride - step.pad
+        for j in range(max(start, 0), min(start + step.kernel, length)):
+            seen[j] = True
+    return seen
+
+
+def _dropped(report: Report, tape: _Tape, axis: int) -> str:
+    """Each feature map's real pixels must each be covered by some window of some layer that
+    reads it; return a description of the first map where one is not, or ''."""
+    rows = report.rows
+    cover: dict[Any, list[bool]] = {}
+    readers: dict[Any, list[str]] = {}
+    for i, (layer, parents) in enumerate(tape.nodes):
+        row = rows[i]
+        for p in parents:
+            source = rows[p].output if p is not None else report.input
+            if len(source) != 3:
+                continue
+            length = source[1 + axis]
+            seen = _window_cover(layer, row, axis) if layer is not None else [True] * length
+            mine = cover.setdefault(p, [False] * length)
+            for j, flag in enumerate(seen):
+                if flag:
+                    mine[j] = True
+            readers.setdefault(p, []).append(f"{row.path} ({row.type} {row.detail})".replace(" )", ")"))
+    for p in [None, *range(len(rows))]:
+        if p in cover and not all(cover[p]):
+            missing = [j for j, flag in enumerate(cover[p]) if not flag]
+            where = "the input" if p is None else rows[p].path
+            shown = ", ".join(map(str, missing[:3])) + (", ..." if len(missing) > 3 else "")
+            return (
+                f"no window of {' or '.join(readers[p])} covers {('row', 'column')[axis]} "
+                f"{shown} of {where} ({len(cover[p])} wide)"
+            )
+    return ""
+
+
+def check(arch: Architecture, axis: int, size: int) -> Check:
+    base = list(arch.input)
+    if any(not isinstance(d, int) for d in base):
+        raise SpecError("sizes needs a numeric default input (bind symbols in the file's input)")
+    base[1 + axis] = size
+    tape = _Tape()
+    try:
+        report = analyze_architecture(arch, tuple(base), runner=tape, x=None)
+    except ShapeError as exc:
+        return Check(size, False, False, exc.message)
+    reason = _dropped(report, tape, axis)
+    return Check(size, True, not reason, reason)
+
+
+@dataclass(frozen=True)
+class AxisSizes:
+    """The answer for one axis: explicit checks below `regime`, residues modulo `period` from it."""
+
+    axis: str
+    smallest: int | None  # smallest working size; None if none up to MAX_SCAN
+    period: int  # the total stride S
+    regime: int  # from this size on, both answers repeat with period S
+    works_residues: tuple[int, ...]
+    keeps_residues: tuple[int, ...]
+    checks: dict[int, Check]
+
+    def _lookup(self, n: int) -> Check | None:
+        if self.smallest is None or n < self.smallest:
+            return None
+        if n < self.regime:
+            return self.checks[n]
+        return self.checks[self.regime + (n - self.regime) % self.period]
+
+    def works(self, n: int) -> bool:
+        found = self._lookup(n)
+        return found is not None and found.works
+
+    def keeps(self, n: int) -> bool:
+        found = self._lookup(n)
+        return found is not None and found.keeps_pixels
+
+    def near(self, n: int, count: int, keeps: bool) -> list[int]:
+        """The `count` sizes closest to n that work (and keep every pixel, if asked)."""
+        if self.smallest is None:
+            return []
+        test = self.keeps if keeps else self.works
+        found: list[int] = []
+        for d in range(0, 4 * self.period * count + 1):
+            for m in sorted({n - d, n + d}):
+                if m >= 1 and (m >= self.regime or n < self.regime) and test(m) and m not in found:
+                    found.append(m)
+            if len(found) >= count:
+                break
+        return sorted(found[:count])
+
+
+def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
+    checks: dict[int, Check] = {}
+    smallest = None
+    name = ("height", "width")[axis]
+    for n in range(1, MAX_SCAN + 1):
+        checks[n] = check(arch, axis, n)
+        if checks[n].works:
+            smallest = n
+            break
+    if smallest is None:
+        return AxisSizes(name, None, 1, 1, (), (), checks)
+    base = list(arch.input)
+    base[1 + axis] = smallest
+    rf = analyze_architecture(arch, tuple(base)).rf
+    jump = rf[axis].jump if rf is not None else 1
+    period = int(jump) if jump == int(jump) and jump >= 1 else 1
+    end = smallest + 4 * period
+    for n in range(smallest + 1, end + period):
+        checks[n] = check(arch, axis, n)
+
+    def same(n: int) -> bool:
+        a, b = checks[n], checks[n + period]
+        return (a.works, a.keeps_pixels) == (b.works, b.keeps_pixels)
+
+    regime = end
+    while regime - 1 >= smallest and same(regime - 1):
+        regime -= 1
+    if regime > smallest + 2 * period:
+        raise SpecError(
+            f"the valid {name}s do not settle into a pattern repeating every {period} "
+            f"(checked {smallest}..{end + period - 1}); try `cnncalc shapes` at the sizes you need"
+        )
+    window = range(regime, regime + period)
+    works = tuple(sorted(n % period for n in window if checks[n].works))
+    keeps = tuple(sorted(n % period for n in window if checks[n].keeps_pixels))
+    return AxisSizes(name, smallest, period, regime, works, keeps, checks)
+
+
+def residues_text(residues: tuple[int, ...], period: int, start: int) -> str:
+    if len(residues) == period:
+        return f"every size from {start}"
+    if not residues:
+        return f"no size from {start} on"
+    listed = ", ".join(str(r) for r in residues)
+    return f"sizes ≡ {listed} (mod {period}) from {start}"
+
+
+def same_answer(a: AxisSizes, b: AxisSizes) -> bool:
+    fields = ("smallest", "period", "regime", "works_residues", "keeps_residues")
+    return all(getattr(a, f) == getattr(b, f) for f in fields) and all(
+        (a.checks[n].works, a.checks[n].keeps_pixels) == (b.checks[n].works, b.checks[n].keeps_pixels)
+        for n in range(a.smallest or 1, a.regime)
+    )
+
+
+def describe(sizes: AxisSizes, near: int | None, probe: Check | None = None) -> list[str]:
+    """Plain-text lines for one axis."""
+    if sizes.smallest is None:
+        last = sizes.checks[max(sizes.checks)]
+        return [f"no {sizes.axis} from 1 to {MAX_SCAN} works: {last.reason}"]
+    lines = [f"smallest {sizes.axis} that works: {sizes.smallest}"]
+    early = [n for n in range(sizes.smallest, sizes.regime) if sizes.checks[n].works]
+    works = residues_text(sizes.works_residues, sizes.period, sizes.regime)
+    if len(early) == sizes.regime - sizes.smallest and len(sizes.works_residues) == sizes.period:
+        works = f"every size from {sizes.smallest}"
+    elif early:
+        works = f"{_ranges(early)}, and {works}"
+    lines.append(f"works (every output at least 1, merges agree): {works}")
+    early_keeps = [n for n in range(sizes.smallest, sizes.regime) if sizes.checks[n].keeps_pixels]
+    keeps = residues_text(sizes.keeps_residues, sizes.period, sizes.regime)
+    if early_keeps:
+        keeps = f"{_ranges(early_keeps)}, and {keeps}"
+    lines.append(f"keeps every pixel (no layer drops a real pixel): {keeps}")
+    if near is not None:
+        works_near = sizes.near(near, 5, keeps=False)
+        keeps_near = sizes.near(near, 5, keeps=True)
+        lines.append(f"near {near}: works {_listing(works_near)}; keeps every pixel {_listing(keeps_near)}")
+        if probe is not None and probe.reason:
+            lines.append(f"{near}: {probe.reason}")
+    return lines
+
+
+def _listing(values: list[int]) -> str:
+    return ", ".join(map(str, values)) if values else "none nearby"
+
+
+def _ranges(values: list[int]) -> str:
+    parts, start, prev = [], values[0], values[0]
+    for v in values[1:] + [None]:  # type: ignore[list-item]
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        parts.append(str(start) if start == prev else f"{start}..{prev}")
+        if v is not None:
+            start = prev = v
+    return ", ".join(parts)
