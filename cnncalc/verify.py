@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .engine import analyze_architecture
-from .errors import CnnCalcError, SpecError
+from .errors import SpecError
 from .layers.base import Layer
 from .nodes import Architecture
 from .report import Report
@@ -45,6 +45,7 @@ class Check:
 class Verification:
     report: Report
     checks: tuple[Check, ...]
+    tape: list[Any]
 
     @property
     def ok(self) -> bool:
@@ -55,16 +56,43 @@ class Verification:
         return tuple(c for c in self.checks if not c.ok)
 
 
+@dataclass(frozen=True, slots=True)
+class Traced:
+    """A tensor travelling through the engine, with the index of the node that made it."""
+
+    value: Any
+    node: int | None  # None: the network's input
+
+
 class NumpyRunner:
-    """Allocates weights (He-scaled normal) and runs each layer's reference computation."""
+    """Allocates weights (He-scaled normal) and runs each layer's reference computation, keeping
+    a tape of the graph (node i = report row i) for the receptive-field measurement."""
 
     def __init__(self, seed: int, dtype: Any = np.float32, tick: Callable[[], None] | None = None):
         self.rng = np.random.default_rng(seed)
         self.dtype = dtype
         self.tick = tick
         self.records: list[tuple[tuple[int, ...] | None, int, str]] = []
+        self.tape: list[tuple[Layer | None, list[int | None], tuple[int, ...] | None]] = []
+
+    def _traced(self, value: Any, layer: Layer | None, parents: list[Any]) -> Traced | None:
+        self.tape.append(
+            (
+                layer,
+                [p.node if p is not None else None for p in parents],
+                tuple(int(d) for d in parents[0].value.shape[1:]) if parents[0] is not None else None,
+            )
+        )
+        return None if value is None else Traced(value, len(self.tape) - 1)
 
     def leaf(self, layer: Layer, x: Any, path: str) -> Any:
+        return self._traced(self._leaf(layer, None if x is None else x.value, path), layer, [x])
+
+    def merge(self, kind: str, xs: list[Any], path: str) -> Any:
+        values = [None if x is None else x.value for x in xs]
+        return self._traced(self._merge(kind, values, path), None, xs)
+
+    def _leaf(self, layer: Layer, x: Any, path: str) -> Any:
         if x is None:  # an earlier layer failed: nothing to compute
             self.records.append((None, 0, "not run: an earlier layer failed"))
             return None
@@ -90,7 +118,7 @@ class NumpyRunner:
         self._tick()
         return y
 
-    def merge(self, kind: str, xs: list[Any], path: str) -> Any:
+    def _merge(self, kind: str, xs: list[Any], path: str) -> Any:
         if any(x is None for x in xs):
             self.records.append((None, 0, "not run: an earlier layer failed"))
             return None
@@ -125,10 +153,7 @@ def verify(
         )
     runner = NumpyRunner(seed, dtype, tick)
     x = runner.rng.standard_normal((1, *predicted.input)).astype(dtype)
-    try:
-        report = analyze_architecture(arch, input, bindings, runner=runner, x=x)
-    except CnnCalcError:
-        raise
+    report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
     checks = tuple(
         Check(
             path=row.path,
@@ -141,4 +166,137 @@ def verify(
         )
         for row, (computed, allocated, error) in zip(report.rows, runner.records, strict=True)
     )
-    return Verification(report, checks)
+    return Verification(report, checks, runner.tape)
+
+
+# ---------------------------------------------------------------- receptive field, measured
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredRF:
+    path: str
+    unit: tuple[int, int]  # the output unit (row, column) whose field was measured
+    size: tuple[int, int]
+    jump: tuple[Any, Any]  # from the field of the next unit along each axis
+    center: tuple[Any, Any]  # input coordinates of the field's center
+    predicted_size: tuple[Any, Any]
+    predicted_jump: tuple[Any, Any]
+    predicted_center: tuple[Any, Any]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.size == self.predicted_size
+            and self.jump == self.predicted_jump
+            and self.center == self.predicted_center
+        )
+
+
+def _support(result: Verification, target: int, unit: tuple[int, int]) -> tuple[Any, Any]:
+    """Walk back from one output unit through a linearised copy of the network: every layer
+    becomes its all-ones window, whose adjoint is the transposed convolution; merges pass the
+    support to every branch. Grids are not clipped to the map (padding counts, as in the
+    predicted field). Returns, per axis, the (lowest, highest) input coordinate reached."""
+    from . import reference
+
+    rows, tape = result.report.rows, result.tape
+    masks: dict[int | None, tuple[Any, tuple[int, int]]] = {}  # node -> (2-D bool mask, offset)
+
+    def add(node: int | None, mask: Any, offset: tuple[int, int]) -> None:
+        if node not in masks:
+            masks[node] = (mask, offset)
+            return
+        old, (oy, ox) = masks[node]
+        top, left = min(oy, offset[0]), min(ox, offset[1])
+        bottom = max(oy + old.shape[0], offset[0] + mask.shape[0])
+        right = max(ox + old.shape[1], offset[1] + mask.shape[1])
+        merged = np.zeros((bottom - top, right - left), bool)
+        merged[oy - top : oy - top + old.shape[0], ox - left : ox - left + old.shape[1]] |= old
+        merged[
+            offset[0] - top : offset[0] - top + mask.shape[0],
+            offset[1] - left : offset[1] - left + mask.shape[1],
+        ] |= mask
+        masks[node] = (merged, (top, left))
+
+    masks[target] = (np.ones((1, 1), bool), unit)
+    for i in range(target, -1, -1):
+        if i not in masks:
+            continue
+        mask, (oy, ox) = masks.pop(i)
+        layer, parents, in_shape = tape[i]
+        if layer is None:
+            for p in parents:
+                add(p, mask, (oy, ox))
+            continue
+        if in_shape is None or len(in_shape) != 3:
+            raise SpecError(f"cannot measure through {rows[i].path}: its input is not a feature map")
+        steps = layer.rf_steps(in_shape) if len(rows[i].output) == 3 else None
+        if steps is None or any(
+            not isinstance(v, int) for st in steps for v in (st.kernel, st.stride, st.pad)
+        ):
+            # flatten, global pooling, or a layer whose windows are not whole pixels: the
+            # unit sees the whole input map
+            add(parents[0], np.ones(in_shape[1:], bool), (0, 0))
+            continue
+        ones = np.ones((1, 1, steps[0].kernel, steps[1].kernel))
+        grown = reference.conv_transpose2d(
+            mask[None, None].astype(np.float64), ones, stride=(steps[0].stride, steps[1].stride)
+        )[0, 0] > 0
+        add(parents[0], grown, (oy * steps[0].stride - steps[0].pad, ox * steps[1].stride - steps[1].pad))
+    mask, (oy, ox) = masks[None]
+    rows_hit = np.flatnonzero(mask.any(axis=1))
+    cols_hit = np.flatnonzero(mask.any(axis=0))
+    return (
+        (oy + int(rows_hit[0]), oy + int(rows_hit[-1])),
+        (ox + int(cols_hit[0]), ox + int(cols_hit[-1])),
+    )
+
+
+def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
+    """Measure the receptive field of the center unit of a layer's output (by default the last
+    layer with a spatial output) and of its neighbours, and set it beside the prediction."""
+    from fractions import Fraction
+
+    rows = result.report.rows
+    if path is None:
+        candidates = [i for i, r in enumerate(rows) if len(r.output) == 3]
+        if not candidates:
+            raise SpecError("the network has no feature map to measure a receptive field on")
+        target = candidates[-1]
+    else:
+        matches = [i for i, r in enumerate(rows) if r.path == path]
+        if not matches:
+            raise SpecError(f"no layer {path!r} (see `cnncalc shapes` for the paths)")
+        target = matches[0]
+        if len(rows[target].output) != 3:
+            raise SpecError(f"{path} has no spatial output to pick a unit from")
+    row = rows[target]
+    h, w = row.output[1], row.output[2]
+    unit = ((h - 1) // 2, (w - 1) // 2)
+    here = _support(result, target, unit)
+    size = tuple(hi - lo + 1 for lo, hi in here)
+    center = tuple(Fraction(lo + hi, 2) for lo, hi in here)
+    jump = []
+    for axis in range(2):
+        step = list(unit)
+        step[axis] += 1
+        if step[axis] >= row.output[1 + axis]:
+            step[axis] -= 2  # a one-unit map has no neighbour: use the previous unit
+        if step[axis] < 0:
+            jump.append(None)
+            continue
+        there = _support(result, target, (step[0], step[1]))
+        moved = Fraction(there[axis][0] + there[axis][1], 2) - center[axis]
+        jump.append(moved / (step[axis] - unit[axis]))
+    rf = row.rf
+    predicted_center = tuple(rf[a].start + unit[a] * rf[a].jump for a in range(2))
+    return MeasuredRF(
+        path=row.path,
+        unit=unit,
+        size=size,  # type: ignore[arg-type]
+        jump=tuple(jump),  # type: ignore[arg-type]
+        center=center,  # type: ignore[arg-type]
+        predicted_size=(rf[0].size, rf[1].size),
+        predicted_jump=(rf[0].jump, rf[1].jump) if None not in jump else tuple(jump),  # type: ignore[arg-type]
+        predicted_center=predicted_center,  # type: ignore[arg-type]
+    )
