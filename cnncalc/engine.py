@@ -34,6 +34,8 @@ class Flow(NamedTuple):
     shape: Shape
     rf: RF
     x: Any = None
+    copies: Any = 1  # how many times it exists per sample: R after a roi_pool
+    whole: bool = False  # its units already see everything upstream (after global pooling)
 
 
 class Runner(Protocol):
@@ -151,6 +153,7 @@ class _Walker:
         self.arch = arch
         self.runner = runner
         self.no_bias = no_bias
+        self.leaves: dict[str, tuple[Layer, Row]] = {}  # for layers that name an earlier one
         self.globals = scope
         self.rows: list[Row] = []
         self.groups: dict[str, tuple[str, Where]] = {}
@@ -249,9 +252,13 @@ class _Walker:
             args = {**args, "bias": False}
         try:
             layer = node.cls(**args)
+            if node.cls.REFERENCE is not None:
+                layer = layer.bind(*self.referenced(getattr(layer, node.cls.REFERENCE), path))
             out = layer.output_shape(shape)
-            steps = layer.rf_steps(shape) if rf is not None else None
+            steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
+            whole = flow.whole or (steps is not None and _covers_map(steps, shape))
             params = layer.params(shape)
+            copies = flow.copies * layer.copies()
             row = Row(
                 path=path,
                 type=node.cls.TYPE,
@@ -261,11 +268,12 @@ class _Walker:
                 params=params,
                 trainable=0 if node.frozen else params,
                 buffers=layer.buffers(shape),
-                macs=layer.macs(shape, out),
-                extra_flops=layer.extra_flops(shape, out),
+                macs=layer.macs(shape, out) * copies,
+                extra_flops=layer.extra_flops(shape, out) * copies,
                 extra_kind=layer.EXTRA_KIND,
                 rf=rf if steps is None else _step(rf, steps),
-                elements=product(out),
+                elements=product(out) * copies,
+                copies=copies,
                 detail=layer.describe(),
                 weighted=layer.WEIGHTED,
                 nonlinear=layer.NONLINEAR,
@@ -273,8 +281,22 @@ class _Walker:
         except CnnCalcError as exc:
             raise exc.located(node.where, path) from None
         self.add(row)
+        self.leaves[path] = (layer, row)
         x = self.runner.leaf(layer, flow.x, path) if self.runner is not None else None
-        return Flow(out, row.rf, x)
+        return Flow(out, row.rf, x, copies, whole)
+
+    def referenced(self, name: str, path: str) -> tuple[Layer, Row]:
+        """An earlier layer by its path, or by its name when that is unambiguous."""
+        if name in self.leaves:
+            return self.leaves[name]
+        found = [p for p in self.leaves if p.rsplit(".", 1)[-1] == name or p.endswith("." + name)]
+        if len(found) == 1:
+            return self.leaves[found[0]]
+        if found:
+            raise SpecError(f"{name!r} could be any of {', '.join(found)}: give the full path")
+        close = difflib.get_close_matches(name, [p.rsplit(".", 1)[-1] for p in self.leaves], n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise SpecError(f"no earlier layer is named {name!r}{hint}")
 
     def add(self, row: Row) -> None:
         if len(self.rows) >= MAX_LAYERS:
@@ -336,14 +358,19 @@ class _Walker:
 
     def merge(self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF) -> Flow:
         """The row of an add or concat, and its execution when a runner is present."""
-        self.merge_row(kind, path, where, [f.shape for f in inputs], out, rf)
+        copies = inputs[0].copies
+        if any(f.copies != copies for f in inputs):
+            listing = ", ".join(str(f.copies) for f in inputs)
+            raise ShapeError(f"{kind} of inputs that exist {listing} times per sample", where, path)
+        self.merge_row(kind, path, where, [f.shape for f in inputs], out, rf, copies)
         x = None
         if self.runner is not None:
             x = self.runner.merge(kind, [f.x for f in inputs], path)
-        return Flow(out, rf, x)
+        return Flow(out, rf, x, copies, any(f.whole for f in inputs))
 
     def merge_row(
-        self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF
+        self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF,
+        copies: Any = 1,
     ) -> Row:
         row = Row(
             path=path,
@@ -355,10 +382,11 @@ class _Walker:
             trainable=0,
             buffers=0,
             macs=0,
-            extra_flops=(len(inputs) - 1) * product(out) if kind == "add" else 0,
+            extra_flops=(len(inputs) - 1) * product(out) * copies if kind == "add" else 0,
             extra_kind="merge" if kind == "add" else "",
             rf=rf,
-            elements=product(out),
+            elements=product(out) * copies,
+            copies=copies,
             detail=" + ".join(format_shape(s) for s in inputs) if kind == "add" else "",
         )
         self.add(row)
@@ -436,8 +464,13 @@ class _Walker:
             outs.append((name, branch.shape, branch.rf))
         shapes = [s for _, s, _ in outs]
         listing = ", ".join(f"{n} {format_shape(s)}" for n, s, _ in outs)
-        if any(len(s) != len(shapes[0]) for s in shapes) or len(shapes[0]) != 3 and node.merge == "concat":
-            raise ShapeError(f"parallel branches must all give feature maps to {node.merge}: {listing}", node.where, path)
+        if any(len(s) != len(shapes[0]) for s in shapes):
+            raise ShapeError(
+                f"parallel branches must all give feature maps or all flat vectors to "
+                f"{node.merge}: {listing}",
+                node.where,
+                path,
+            )
         if node.merge == "concat":
             if not all(_same_shape(s[1:], shapes[0][1:]) for s in shapes):
                 raise ShapeError(
@@ -531,6 +564,16 @@ def _max(values: list[Any]) -> Any:
     import sympy
 
     return sympy.Max(*values)
+
+
+def _covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
+    """A single window over the whole map (global pooling, flatten, spp, a 1x1 map): from here on
+    every unit sees all that the network has seen, and later layers cannot widen it."""
+    return all(
+        is_int(st.kernel) and is_int(shape[1 + i]) and st.kernel >= shape[1 + i]
+        and (st.stride >= shape[1 + i])
+        for i, st in enumerate(steps)
+    )
 
 
 def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[AxisRF, AxisRF]:

@@ -37,7 +37,7 @@ COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
 SHAPE_NAMES = ("C_in", "H_in", "W_in")
 COMMON = ("name", "frozen")
-NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding"})
+NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding", "levels", "shape"})
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",

@@ -133,12 +133,16 @@ def _pair(values: tuple[Any, Any] | None, fmt: Callable[[Any], str] = rf_text) -
     return fmt(a) if a == b else f"{fmt(a)}x{fmt(b)}"
 
 
+def _copies(row: Row) -> str:
+    return "" if row.copies == 1 else f"{exact_text(row.copies)}×"
+
+
 COLUMNS = {
     "path": Column("path", "Layer", lambda r: r.path, lambda r: r.path, False),
     "type": Column("type", "Type", lambda r: r.type, lambda r: r.type, False),
     "detail": Column("detail", "Args", lambda r: r.detail, lambda r: r.detail, False),
     "input": Column("input", "Input", lambda r: format_shape(r.input), lambda r: format_shape(r.input), False),
-    "output": Column("output", "Output", lambda r: format_shape(r.output), lambda r: format_shape(r.output), False),
+    "output": Column("output", "Output", lambda r: _copies(r) + format_shape(r.output), lambda r: format_shape(r.output), False),
     "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params),
     "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers),
     "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs),
@@ -190,6 +194,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "extra_flops": json_value(row.extra_flops),
         "extra_kind": row.extra_kind or None,
         "activations": json_value(row.elements),
+        "copies": json_value(row.copies),
         "rf": rf_json(row.rf),
     }
 

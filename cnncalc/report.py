@@ -46,6 +46,7 @@ class Row:
     extra_kind: str
     rf: tuple[AxisRF, AxisRF] | None
     elements: Any  # output activation elements per sample (summed when rows are collapsed)
+    copies: Any = 1  # the output exists this many times per sample (R regions after roi_pool)
     detail: str = ""
     weighted: bool = False
     nonlinear: bool = False
@@ -134,6 +135,7 @@ class Report:
                     extra_kind="",
                     rf=rows[-1].rf,
                     elements=sum(r.elements for r in rows),
+                    copies=rows[-1].copies,
                     detail=f"{len(rows)} layers",
                     weighted=any(r.weighted for r in rows),
                     nonlinear=any(r.nonlinear for r in rows),

@@ -53,6 +53,7 @@ class Layer:
     EXTRA_KIND: ClassVar[str] = ""  # category of the non-MAC operations this layer performs
     WEIGHTED: ClassVar[bool] = False  # counts as a weight layer (conv, linear) for depth
     NONLINEAR: ClassVar[bool] = False  # counts as a nonlinearity for depth
+    REFERENCE: ClassVar[str | None] = None  # a field naming an earlier layer this one reads
 
     def output_shape(self, shape: Shape) -> Shape:
         """Most layers keep the shape."""
@@ -92,6 +93,18 @@ class Layer:
     def describe(self) -> str:
         """A short summary of the arguments for tables."""
         return ""
+
+    def copies(self) -> Any:
+        """How many times the layers after this one run per sample (R regions after roi_pool)."""
+        return 1
+
+    def extra_inputs(self, shape: Shape, rng: Any) -> dict[str, Any]:
+        """Inputs other than weights that the reference computation needs (RoI boxes)."""
+        return {}
+
+    def bind(self, layer: Layer, row: Any) -> Layer:
+        """For REFERENCE layers: this layer with the referenced layer (and its row) filled in."""
+        return self
 
 
 def fields_of(cls: type[Layer]) -> dict[str, dataclasses.Field[Any]]:
@@ -173,6 +186,19 @@ def coerce(kind: str, name: str, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise SpecError(f"{name!r} must be a number from 0 to 1, got {_show(value)}")
         return float(value)
+    if kind == "levels":
+        items = value if isinstance(value, (list, tuple)) else [value]
+        if not items:
+            raise SpecError(f"{name!r} must be a list of positive integers, got an empty list")
+        return tuple(_int(name, v, 1, "a list of positive integers") for v in items)
+    if kind == "shape":
+        if not isinstance(value, (list, tuple)) or len(value) not in (1, 3):
+            raise SpecError(f"{name!r} must be [C, H, W] or [F], got {_show(value)}")
+        return tuple(_int(name, v, 1, "a list of positive integers") for v in value)
+    if kind == "name":
+        if not isinstance(value, str) or not all(part.isidentifier() or part.isdigit() for part in value.split(".")):
+            raise SpecError(f"{name!r} must name a layer (its name or path), got {_show(value)}")
+        return value
     if kind.startswith("choice:"):
         choices = kind[len("choice:") :].split("|")
         if value not in choices:
