@@ -79,6 +79,7 @@ def analyze_architecture(
     shape = tuple(d.evaluate(scope) if isinstance(d, expr.Expr) else d for d in dims)
     rf: RF = (AxisRF(1, 1, 0), AxisRF(1, 1, 0)) if len(shape) == 3 else None
     walker = _Walker(arch, scope, runner, no_bias)
+    walker.input_shape = shape
     out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
     rows = tuple(walker.rows)
     return Report(
@@ -154,6 +155,7 @@ class _Walker:
         self.runner = runner
         self.no_bias = no_bias
         self.leaves: dict[str, tuple[Layer, Row]] = {}  # for layers that name an earlier one
+        self.input_shape: Shape = ()
         self.globals = scope
         self.rows: list[Row] = []
         self.groups: dict[str, tuple[str, Where]] = {}
@@ -286,7 +288,13 @@ class _Walker:
         return Flow(out, row.rf, x, copies, whole)
 
     def referenced(self, name: str, path: str) -> tuple[Layer, Row]:
-        """An earlier layer by its path, or by its name when that is unambiguous."""
+        """An earlier layer by its path, or by its name when that is unambiguous; `input` is
+        the network's input (FCN crops its score map to the image)."""
+        if name == "input" and "input" not in self.leaves:
+            shape = self.input_shape
+            row = Row("input", "input", self.arch.input_where, shape, shape, 0, 0, 0, 0, 0, "",
+                      None, product(shape))
+            return Layer(), row
         if name in self.leaves:
             return self.leaves[name]
         found = [p for p in self.leaves if p.rsplit(".", 1)[-1] == name or p.endswith("." + name)]
