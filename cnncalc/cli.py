@@ -469,6 +469,14 @@ def verify_command(
     input: InputOpt = None,
     set_: SetOpt = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
+    rf: Annotated[
+        bool,
+        typer.Option("--rf", help="Also measure the receptive field of a unit empirically."),
+    ] = False,
+    layer: Annotated[
+        str | None,
+        typer.Option("--layer", help="With --rf: the layer path (default: the last feature map)."),
+    ] = None,
     format: FormatOpt = Format.table,
 ) -> None:
     """Run the network with the NumPy reference kernels (random weights of exactly the predicted
@@ -478,9 +486,9 @@ def verify_command(
 
     from . import load
     from .cli_args import input_for, parse_bindings
-    from .render import exact_text, grouped
+    from .render import grouped, json_value, rf_text
     from .shape import format_shape
-    from .verify import verify
+    from .verify import measure_rf, verify
 
     architecture = load(arch)
     shape = input_for(architecture, input) if input is not None else None
@@ -490,6 +498,7 @@ def verify_command(
         result = verify(
             architecture, shape, parse_bindings(set_), seed, tick=lambda: progress.advance(task)
         )
+    measured = measure_rf(result, layer) if rf else None
     if format is Format.json:
         import json
 
@@ -498,7 +507,24 @@ def verify_command(
                 {
                     "name": result.report.name,
                     "input": list(result.report.input),
-                    "ok": result.ok,
+                    "ok": result.ok and (measured is None or measured.ok),
+                    "rf": None
+                    if measured is None
+                    else {
+                        "path": measured.path,
+                        "unit": list(measured.unit),
+                        "measured": {
+                            "size": list(measured.size),
+                            "jump": [json_value(v) for v in measured.jump],
+                            "center": [json_value(v) for v in measured.center],
+                        },
+                        "predicted": {
+                            "size": [json_value(v) for v in measured.predicted_size],
+                            "jump": [json_value(v) for v in measured.predicted_jump],
+                            "center": [json_value(v) for v in measured.predicted_center],
+                        },
+                        "ok": measured.ok,
+                    },
                     "layers": [
                         {
                             "path": c.path,
@@ -546,8 +572,27 @@ def verify_command(
         print(
             f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "
             f"allocated {grouped(total)} parameters, predicted "
-            f"{exact_text(result.report.totals.params)}"
+            f"{grouped(result.report.totals.params)}"
         )
+        if measured is not None:
+            def pair(values: Any) -> str:
+                a, b = (rf_text(v) for v in values)
+                return a if a == b else f"{a}x{b}"
+
+            print(
+                f"receptive field of {measured.path} unit {measured.unit}: measured "
+                f"{pair(measured.size)}, jump {pair(measured.jump)}, center "
+                f"{pair(measured.center)}; predicted {pair(measured.predicted_size)}, jump "
+                f"{pair(measured.predicted_jump)}, center {pair(measured.predicted_center)} "
+                + ("✓" if measured.ok else "✗")
+            )
+    if measured is not None and not measured.ok:
+        print(
+            f"cnncalc: the measured receptive field of {measured.path} differs from the "
+            "predicted one",
+            file=sys.stderr,
+        )
+        raise typer.Exit(1)
     if not result.ok:
         for c in result.failures:
             what = c.error or (

@@ -22,7 +22,9 @@ def exact(value: Any) -> Any:
 
 def plain(value: Any) -> Any:
     """A sympy number as a Python int or Fraction; anything else unchanged."""
-    if type(value) in (int, Fraction) or not hasattr(value, "is_Rational"):
+    if type(value) is Fraction:
+        return value.numerator if value.denominator == 1 else value
+    if type(value) is int or not hasattr(value, "is_Rational"):
         return value
     if value.is_Integer:
         return int(value)

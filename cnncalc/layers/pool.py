@@ -107,6 +107,19 @@ class MaxPool(_Pool):
         )
 
 
+    def indices(self, x: Any) -> Any:
+        """Where each maximum came from (flat index into each input plane), for max_unpool."""
+        from .. import reference
+
+        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
+        if (t, left) != (b, r):
+            raise SpecError("max_unpool of a maxpool with asymmetric (`same`) padding is not supported")
+        return reference.max_pool2d(
+            x, self.kernel, self.step, (t, left), dilation=self.dilation,
+            ceil_mode=self.ceil_mode, return_indices=True,
+        )[1]
+
+
 @register("avgpool", "avg_pool", "avgpool2d")
 @dataclass(frozen=True, slots=True)
 class AvgPool(_Pool):

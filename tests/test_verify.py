@@ -1,0 +1,100 @@
+"""`cnncalc verify`: the NumPy forward pass agrees with every prediction, and catches a wrong one."""
+
+import functools
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import cnncalc
+from cnncalc import zoo
+from cnncalc.cli import app
+from cnncalc.layers.conv import Conv
+from cnncalc.errors import ShapeError
+from cnncalc.verify import measure_rf, verify
+
+runner = CliRunner()
+
+# A reduced input keeps the suite fast: the smallest size from 64 up that the model takes
+# (`python benchmarks/bench_verify.py` runs every model at its default input). Symbolic
+# building blocks get small numbers.
+SYMBOLS = "C=8,H=16,W=16"
+
+
+def reduced(arch):
+    for n in range(64, 1025):
+        size = f"{arch.input[0]}x{min(n, arch.input[1])}x{min(n, arch.input[2])}"
+        try:
+            cnncalc.analyze(arch, input=size)
+        except ShapeError:
+            continue
+        return size
+    raise AssertionError(f"{arch.name} takes no input from 64 to 1024")
+
+
+def zoo_cases():
+    for name in zoo.names():
+        arch = zoo.load(name)
+        if all(isinstance(d, int) for d in arch.input):
+            yield name, ["--input", reduced(arch)]
+        else:
+            yield name, ["--set", SYMBOLS]
+
+
+@pytest.mark.parametrize(("name", "args"), list(zoo_cases()))
+def test_every_zoo_model_verifies(name, args):
+    result = runner.invoke(app, ["verify", name, *args, "--format", "json"])
+    assert result.exit_code == 0, result.output + result.stderr
+    data = json.loads(result.stdout)
+    assert data["ok"]
+    assert all(layer["ok"] for layer in data["layers"])
+
+
+def test_a_wrong_shape_formula_is_caught(monkeypatch):
+    original = Conv.output_shape
+
+    def off_by_one(self, shape):
+        c, h, w = original(self, shape)
+        return (c, h + 1, w)
+
+    monkeypatch.setattr(Conv, "output_shape", off_by_one)
+    result = runner.invoke(app, ["verify", "alexnet", "--input", "3x96x96"])
+    assert result.exit_code == 1
+    assert "disagreement at features.0 (conv): shape predicted 64x24x23, computed 64x23x23" in (
+        result.stderr
+    )
+
+
+def test_a_wrong_parameter_formula_is_caught(monkeypatch):
+    monkeypatch.setattr(Conv, "params", lambda self, shape: 7)
+    result = runner.invoke(app, ["verify", "3x3-stack", "--set", SYMBOLS])
+    assert result.exit_code == 1
+    assert "params predicted 7, allocated 584" in result.stderr  # 3·3·8·8 + 8
+
+
+def test_symbolic_input_needs_numbers():
+    result = runner.invoke(app, ["verify", "3x3-stack"])
+    assert result.exit_code == 2
+    assert "--set" in result.stderr
+
+
+@functools.cache
+def verified(name):
+    return verify(zoo.load(name))
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "size", "jump"),
+    [
+        ("vgg16", None, 212, 32),  # the feature extractor's output (after pool5)
+        ("vgg16", "features.28", 196, 16),  # conv5_3
+        ("resnet50", None, 427, 32),  # the last residual stage (torchvision v1.5)
+        ("resnet50-v1", None, 483, 32),  # the 2015 paper's (Araujo et al. 2019)
+    ],
+)
+def test_measured_receptive_fields(name, layer, size, jump):
+    result = verified(name)
+    measured = measure_rf(result, layer)
+    assert measured.size == (size, size)
+    assert measured.jump == (jump, jump)
+    assert measured.ok
