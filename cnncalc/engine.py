@@ -258,7 +258,7 @@ class _Walker:
                 layer = layer.bind(*self.referenced(getattr(layer, node.cls.REFERENCE), path))
             out = layer.output_shape(shape)
             steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
-            whole = flow.whole or (steps is not None and _covers_map(steps, shape))
+            whole = flow.whole or len(out) != 3 or (steps is not None and covers_map(steps, shape))
             params = layer.params(shape)
             copies = flow.copies * layer.copies()
             row = Row(
@@ -574,12 +574,11 @@ def _max(values: list[Any]) -> Any:
     return sympy.Max(*values)
 
 
-def _covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
-    """A single window over the whole map (global pooling, flatten, spp, a 1x1 map): from here on
-    every unit sees all that the network has seen, and later layers cannot widen it."""
-    return all(
-        is_int(st.kernel) and is_int(shape[1 + i]) and st.kernel >= shape[1 + i]
-        and (st.stride >= shape[1 + i])
+def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
+    """One unpadded window exactly the size of the map (global pooling, flatten, spp): from here
+    on every unit sees all that the network has seen, and later layers cannot widen it."""
+    return len(shape) == 3 and all(
+        st.pad == 0 and st.kernel == shape[1 + i] and st.stride == shape[1 + i]
         for i, st in enumerate(steps)
     )
 

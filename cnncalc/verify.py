@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import analyze_architecture
+from .engine import analyze_architecture, covers_map
 from .errors import SpecError
 from .layers.base import Layer
 from .layers.pool import MaxPool
@@ -251,10 +251,9 @@ def _support(result: Verification, target: int, unit: tuple[int, int]) -> tuple[
                 f"measuring a receptive field through {rows[i].path} ({rows[i].type}) is not "
                 "supported yet: its windows fall between input pixels"
             )
-        if steps is None or all(
-            st.kernel >= in_shape[1 + a] and st.stride >= in_shape[1 + a]
-            for a, st in enumerate(steps)
-        ):  # flatten or global pooling: the unit sees the whole input map
+        if steps is None or covers_map(steps, in_shape):
+            # flatten or global pooling: the unit sees the whole input map, and whatever
+            # padding its own output was read with lies beyond anything it depends on
             add(parents[0], np.ones(in_shape[1:], bool), (0, 0))
             continue
         ones = np.ones((1, 1, steps[0].kernel, steps[1].kernel))
