@@ -1,0 +1,66 @@
+"""NumPy reference kernels with the semantics of torch.nn.functional (NCHW, float32 and float64).
+
+Names and signatures follow torch.nn.functional, so each kernel can be checked against it. This
+module imports nothing from cnncalc: the forward pass that verifies the engine's shape formulas
+must not share them. A kernel is a window view (as_strided, no copy) followed by one reduction or
+one BLAS matmul; loops run over kernel offsets or boxes, never over pixels or channels.
+"""
+
+from ._common import pad2d
+from .activation import (
+    dropout,
+    elu,
+    erf,
+    erfc,
+    gelu,
+    hardswish,
+    leaky_relu,
+    log_softmax,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    tanh,
+)
+from .conv import conv2d, conv_transpose2d, linear
+from .norm import batch_norm, local_response_norm
+from .pool import (
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool2d,
+    max_pool2d,
+    max_unpool2d,
+    roi_pool,
+)
+from .resample import interpolate
+
+__all__ = [
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
+    "batch_norm",
+    "conv2d",
+    "conv_transpose2d",
+    "dropout",
+    "elu",
+    "erf",
+    "erfc",
+    "gelu",
+    "hardswish",
+    "interpolate",
+    "leaky_relu",
+    "linear",
+    "local_response_norm",
+    "log_softmax",
+    "max_pool2d",
+    "max_unpool2d",
+    "pad2d",
+    "relu",
+    "relu6",
+    "roi_pool",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "tanh",
+]
