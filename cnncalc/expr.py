@@ -147,9 +147,9 @@ def _evaluate(node: Any, scope: Mapping[str, Any], text: str) -> Any:
             raise SpecError(unknown_name_message(node, scope, text)) from None
     op = node[0]
     if op == "neg":
-        return -_evaluate(node[1], scope, text)
-    left = _evaluate(node[1], scope, text)
-    right = _evaluate(node[2], scope, text)
+        return -_number(node[1], _evaluate(node[1], scope, text), text)
+    left = _number(node[1], _evaluate(node[1], scope, text), text)
+    right = _number(node[2], _evaluate(node[2], scope, text), text)
     if op == "+":
         return left + right
     if op == "-":
@@ -159,6 +159,15 @@ def _evaluate(node: Any, scope: Mapping[str, Any], text: str) -> Any:
     if isinstance(right, int) and right == 0:
         raise SpecError(f"division by zero in {text!r}")
     return left // right if op == "//" else left % right
+
+
+def _number(node: Any, value: Any, text: str) -> Any:
+    """Arithmetic takes integers (or symbols): a block argument given as text or a list is an
+    error here, not a TypeError."""
+    if (type(value) is int) or type(value).__module__.startswith("sympy"):
+        return value
+    what = f"{node!r} is {value!r}" if isinstance(node, str) else f"a value is {value!r}"
+    raise SpecError(f"{what}, not an integer, in {text!r}")
 
 
 def unknown_name_message(name: str, scope: Mapping[str, Any], text: str) -> str:

@@ -535,8 +535,13 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
         line = mark.line + 1 if mark else 0
         problem = exc.problem or str(exc)
         raise SpecError(f"YAML syntax error: {problem}", Where(file, line)) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, controls)
+        line = text.count("\n", 0, exc.position) + 1
+        raise SpecError(
+            f"YAML cannot contain the character {exc.character!r} ({exc.reason})", Where(file, line)
+        ) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"YAML error: {exc}", Where(file, 0)) from None
+        raise SpecError("YAML error: " + " ".join(str(exc).split()), Where(file, 0)) from None
     if root is None:
         raise SpecError("the file is empty", Where(file, 0))
     return _Reader(file).architecture(root, source or file)
