@@ -5,7 +5,7 @@ adjoint pass equals the predicted one. `--hypothesis-profile=thorough` runs thou
 from __future__ import annotations
 
 import sympy
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 
 import cnncalc
 from cnncalc.errors import ShapeError, SpecError
@@ -13,14 +13,6 @@ from cnncalc.loader import load_text
 from cnncalc.verify import measure_rf, verify
 
 from .strategies import architecture
-
-settings.register_profile(
-    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "thorough", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("ci")
 
 
 def _load(text):

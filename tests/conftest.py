@@ -1,0 +1,13 @@
+"""Shared test configuration."""
+
+from hypothesis import HealthCheck, settings
+
+# The property suite runs 300 random architectures per property in CI; pass
+# `--hypothesis-profile=thorough` for 5,000.
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci")
