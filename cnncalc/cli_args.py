@@ -6,7 +6,8 @@ import re
 from typing import Any
 
 from . import expr
-from .errors import SpecError
+from .errors import LimitError, SpecError
+from .limits import MAX_VALUE, VALUE_HINT
 from .nodes import Architecture
 
 _DIM = re.compile(r"^(\d+|[A-Za-z_][A-Za-z0-9_]*)$")
@@ -33,6 +34,8 @@ def parse_input(text: str, channels: Any = 3) -> tuple[Any, ...]:
         if p.isdigit():
             if int(p) < 1:
                 raise SpecError(f"--input {text!r}: sizes must be positive")
+            if int(p) > MAX_VALUE:
+                raise LimitError(f"--input {text!r}: sizes above {MAX_VALUE:,} are refused ({VALUE_HINT})")
             shape.append(int(p))
         else:
             shape.append(expr.parse(p))
@@ -62,5 +65,7 @@ def parse_bindings(text: str | None) -> dict[str, int]:
         name, value = name.strip(), value.strip()
         if not sep or not name.isidentifier() or not value.isdigit() or int(value) < 1:
             raise SpecError(f"--set {part!r}: expected NAME=POSITIVE_INTEGER, e.g. --set H=224,C=64")
+        if int(value) > MAX_VALUE:
+            raise LimitError(f"--set {part!r}: values above {MAX_VALUE:,} are refused ({VALUE_HINT})")
         out[name] = int(value)
     return out

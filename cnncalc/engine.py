@@ -21,8 +21,7 @@ from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, 
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
 from .shape import Shape, exact, format_shape, half, is_int, plain, product
 
-MAX_LAYERS = 200_000  # rows after expanding repeats and blocks
-MAX_BLOCK_DEPTH = 64
+from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -196,15 +195,50 @@ class _Walker:
         count = self.resolve(node.count, "pos", "count", node.where, scope, path)
         if not is_int(count):
             raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
-        body = node.items if isinstance(node, Repeat) else node.body  # Dense calls it `body`
-        if count * max(1, len(body)) + len(self.rows) > MAX_LAYERS:
+        body = node.items if isinstance(node, Repeat) else node.body
+        expected = len(self.rows) + count * self.estimate(body, scope, 0)
+        if expected > MAX_LAYERS:
             raise LimitError(
-                f"the architecture expands to more than {MAX_LAYERS:,} layers "
-                f"(count {count:,}); cnncalc refuses it",
+                f"the architecture expands to about {expected:,} layers, more than "
+                f"{MAX_LAYERS:,} ({LAYERS_HINT})",
                 node.where,
                 path,
             )
         return count
+
+    def estimate(self, items: tuple[Node, ...], scope: dict[str, Any], depth: int) -> int:
+        """Rows one pass over `items` adds, as far as it can be told before walking (counts that
+        depend on what is not known yet count once): so `repeat: 1000` of `repeat: 1000` is
+        refused at once instead of after minutes of expansion."""
+        if depth > MAX_BLOCK_DEPTH:
+            return 1
+        total = 0
+        for item in items:
+            if isinstance(item, Leaf):
+                total += 1
+            elif isinstance(item, (Repeat, Dense)):
+                body = item.items if isinstance(item, Repeat) else item.body
+                try:
+                    n = _evaluate(item.count, scope)
+                except CnnCalcError:
+                    n = 1
+                n = n if is_int(n) and n > 0 else 1
+                total += n * (self.estimate(body, scope, depth + 1) + (isinstance(item, Dense)))
+            elif isinstance(item, Seq):
+                total += self.estimate(item.items, scope, depth + 1)
+            elif isinstance(item, Use):
+                block = self.arch.blocks.get(item.block)
+                total += self.estimate(block.items, {}, depth + 1) if block else 1
+            elif isinstance(item, Residual):
+                short = 2 if not isinstance(item.shortcut, tuple) else self.estimate(
+                    item.shortcut, scope, depth + 1
+                )
+                total += self.estimate(item.body, scope, depth + 1) + short + 2
+            elif isinstance(item, Parallel):
+                total += 1 + sum(self.estimate(b, scope, depth + 1) for _, b in item.branches)
+            if total > MAX_LAYERS:
+                return total
+        return total
 
     # ------------------------------------------------------------------ nodes
 
@@ -309,7 +343,7 @@ class _Walker:
     def add(self, row: Row) -> None:
         if len(self.rows) >= MAX_LAYERS:
             raise LimitError(
-                f"the architecture expands to more than {MAX_LAYERS:,} layers; cnncalc refuses it",
+                f"the architecture expands to more than {MAX_LAYERS:,} layers ({LAYERS_HINT})",
                 row.where,
                 row.path,
             )
@@ -407,7 +441,7 @@ class _Walker:
         short_path = _join(path, "shortcut")
         shortcut = node.shortcut
         if shortcut == "auto":
-            shortcut = "identity" if _same_shape(flow.shape, body_shape) else self.projection(
+            shortcut = "identity" if self.keeps_shape(flow, body) else self.projection(
                 node, flow, body, path
             )
         if shortcut == "identity":
@@ -429,6 +463,18 @@ class _Walker:
         if node.activation is not None:
             flow = self.leaf(node.activation, flow, scope, _join(path, node.activation.cls.TYPE))
         return flow
+
+    @staticmethod
+    def keeps_shape(flow: Flow, body: Flow) -> bool:
+        """torchvision's test for a downsample: the body changes the channels or strides. The
+        stride is the ratio of jumps, so the answer does not depend on the input size (a
+        stride-2 body on a 1x1 map still gets its projection, as in PyTorch)."""
+        if flow.rf is None or body.rf is None or len(flow.shape) != 3 or len(body.shape) != 3:
+            return _same_shape(flow.shape, body.shape)
+        strided = any(body.rf[a].jump != flow.rf[a].jump for a in range(2))
+        return not strided and _same_shape(flow.shape[:1], body.shape[:1]) and _same_shape(
+            flow.shape, body.shape
+        )
 
     def projection(self, node: Residual, flow: Flow, body: Flow, path: str) -> tuple[Node, ...]:
         """torchvision's downsample: a 1x1 conv with the body's stride, then batch norm."""
@@ -579,6 +625,7 @@ def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
     on every unit sees all that the network has seen, and later layers cannot widen it."""
     return len(shape) == 3 and all(
         st.pad == 0 and st.kernel == shape[1 + i] and st.stride == shape[1 + i]
+        and shape[1 + i] != 1  # on a 1x1 map every layer is such a window, and sees no more
         for i, st in enumerate(steps)
     )
 

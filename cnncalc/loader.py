@@ -29,9 +29,7 @@ from .nodes import (
     Use,
 )
 
-MAX_YAML_NODES = 200_000  # after alias expansion
-MAX_NESTING = 64
-MAX_FILE_BYTES = 2_000_000
+from .limits import MAX_FILE_BYTES, MAX_NESTING, MAX_VALUE, MAX_YAML_NODES, VALUE_HINT
 
 COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
@@ -272,7 +270,7 @@ class _Reader:
                 try:
                     args[key] = coerce(cls.FIELDS[key], key, raw)
                 except SpecError as exc:
-                    raise self.error(sub, yaml_path, f"{kind}: {exc.message}") from None
+                    raise type(exc)(f"{kind}: {exc.message}", self.where(sub, yaml_path)) from None
         missing = [f for f, spec in fields.items() if f not in args and not has_default(spec)]
         if missing:
             raise SpecError(
@@ -457,6 +455,11 @@ class _Reader:
                 raise self.error(
                     input_node, "input", f"input sizes must be positive integers or names, got {entry!r}"
                 )
+            elif entry > MAX_VALUE:
+                raise LimitError(
+                    f"input size {entry:,} is above {MAX_VALUE:,} ({VALUE_HINT})",
+                    self.where(input_node, "input"),
+                )
             else:
                 shape.append(entry)
         base_names = frozenset(symbols) | frozenset(SHAPE_NAMES)
@@ -517,7 +520,7 @@ def coerce_value(reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, ke
     try:
         return coerce(kind, key, raw)
     except SpecError as exc:
-        raise reader.error(node, yaml_path, exc.message) from None
+        raise type(exc)(exc.message, reader.where(node, yaml_path)) from None
 
 
 def coerce_at(reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str) -> Any:
@@ -530,6 +533,10 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
         raise LimitError(f"the file is larger than {MAX_FILE_BYTES:,} bytes", Where(file, 0))
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        raise LimitError(
+            f"the YAML nests too deeply (cnncalc allows {MAX_NESTING} levels)", Where(file, 0)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -544,4 +551,9 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
         raise SpecError("YAML error: " + " ".join(str(exc).split()), Where(file, 0)) from None
     if root is None:
         raise SpecError("the file is empty", Where(file, 0))
-    return _Reader(file).architecture(root, source or file)
+    try:
+        return _Reader(file).architecture(root, source or file)
+    except RecursionError:
+        raise LimitError(
+            f"the YAML nests too deeply (cnncalc allows {MAX_NESTING} levels)", Where(file, 0)
+        ) from None

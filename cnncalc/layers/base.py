@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..errors import ShapeError, SpecError
+from ..errors import LimitError, ShapeError, SpecError
+from ..limits import MAX_VALUE, VALUE_HINT
 from ..shape import Shape, is_int
 
 REGISTRY: dict[str, type[Layer]] = {}
@@ -125,6 +126,10 @@ def _int(name: str, value: Any, minimum: int, what: str) -> Any:
         raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
     if is_int(value) and value < minimum:
         raise SpecError(f"{name!r} must be {what}, got {value}")
+    if is_int(value) and value > MAX_VALUE:
+        raise LimitError(
+            f"{name!r} is {value:,}; cnncalc refuses integers above {MAX_VALUE:,} ({VALUE_HINT})"
+        )
     return value
 
 

@@ -1,0 +1,25 @@
+"""Safety limits against runaway or hostile files. Each refusal is a LimitError that names the
+limit; the two a legitimate file might reach can be raised with environment variables."""
+
+from __future__ import annotations
+
+import os
+
+
+def _env(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+MAX_LAYERS = _env("CNNCALC_MAX_LAYERS", 200_000)  # rows after expanding repeats and blocks
+MAX_VALUE = _env("CNNCALC_MAX_VALUE", 1_000_000)  # any integer argument or input size
+MAX_YAML_NODES = 200_000  # YAML values after alias expansion (billion laughs)
+MAX_NESTING = 64  # nested lists of layers or values
+MAX_FILE_BYTES = 2_000_000
+MAX_BLOCK_DEPTH = 64  # blocks using blocks
+
+LAYERS_HINT = "set CNNCALC_MAX_LAYERS to allow more"
+VALUE_HINT = "set CNNCALC_MAX_VALUE to allow more"
