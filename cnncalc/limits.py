@@ -16,7 +16,8 @@ def _env(name: str, default: int) -> int:
 
 MAX_LAYERS = _env("CNNCALC_MAX_LAYERS", 200_000)  # rows after expanding repeats and blocks
 MAX_VALUE = _env("CNNCALC_MAX_VALUE", 1_000_000)  # any integer argument or input size
-MAX_YAML_NODES = 200_000  # YAML values after alias expansion (billion laughs)
+MAX_YAML_NODES = 200_000  # YAML values read, aliases expanded
+MAX_ALIAS_REPEATS = 10_000  # values reached again through aliases (billion laughs)
 MAX_NESTING = 64  # nested lists of layers or values
 MAX_FILE_BYTES = 2_000_000
 MAX_BLOCK_DEPTH = 64  # blocks using blocks

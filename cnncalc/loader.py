@@ -29,7 +29,14 @@ from .nodes import (
     Use,
 )
 
-from .limits import MAX_FILE_BYTES, MAX_NESTING, MAX_VALUE, MAX_YAML_NODES, VALUE_HINT
+from .limits import (
+    MAX_ALIAS_REPEATS,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    MAX_VALUE,
+    MAX_YAML_NODES,
+    VALUE_HINT,
+)
 
 COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
@@ -45,6 +52,21 @@ _SCALAR_TAGS = {
 }
 
 
+_ALLOWED_TAGS = _SCALAR_TAGS | {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
+
+
+def _flow_depth(text: str) -> int:
+    """The deepest nesting of [ and { (a quick look before PyYAML recurses into it)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _suggest(word: str, choices: Any) -> str:
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -54,6 +76,8 @@ class _Reader:
     def __init__(self, file: str) -> None:
         self.file = file
         self.budget = MAX_YAML_NODES
+        self.repeats = MAX_ALIAS_REPEATS
+        self.seen: set[int] = set()
         self.constructor = yaml.constructor.SafeConstructor()
 
     # ------------------------------------------------------------------ plumbing
@@ -65,7 +89,19 @@ class _Reader:
         return SpecError(message, self.where(node, yaml_path))
 
     def spend(self, node: yaml.Node, yaml_path: str) -> None:
+        if node.tag not in _ALLOWED_TAGS:
+            raise self.error(node, yaml_path, f"the YAML tag {node.tag} is not allowed")
         self.budget -= 1
+        if id(node) in self.seen:  # reached again through an alias
+            self.repeats -= 1
+            if self.repeats < 0:
+                raise LimitError(
+                    f"aliases repeat more than {MAX_ALIAS_REPEATS:,} YAML values "
+                    "(an alias bomb?); cnncalc refuses it",
+                    self.where(node, yaml_path),
+                )
+        else:
+            self.seen.add(id(node))
         if self.budget < 0:
             raise LimitError(
                 f"the file expands to more than {MAX_YAML_NODES:,} YAML values "
@@ -531,6 +567,10 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
     """Parse an architecture from YAML text; `file` names it in messages."""
     if len(text) > MAX_FILE_BYTES:
         raise LimitError(f"the file is larger than {MAX_FILE_BYTES:,} bytes", Where(file, 0))
+    if _flow_depth(text) > 4 * MAX_NESTING:
+        raise LimitError(
+            f"the YAML nests too deeply (cnncalc allows {MAX_NESTING} levels)", Where(file, 0)
+        )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
