@@ -281,13 +281,20 @@ def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
             "the forward pass disagrees with the prediction; the receptive field is measured "
             "only once every layer agrees"
         )
-    if path is None:  # the last feature map before any global pooling squeezes it to 1x1
-        candidates = [
-            i
-            for i, r in enumerate(rows)
-            if len(r.output) == 3
-            and not (tuple(r.output[1:]) == (1, 1) and tuple(r.input[1:]) != (1, 1))
-        ]
+    if path is None:  # the last feature map before any global pooling squeezes it
+        candidates = []
+        for i, r in enumerate(rows):
+            layer, _, in_shape = result.tape[i]
+            if (
+                layer is not None
+                and in_shape is not None
+                and len(in_shape) == 3
+                and len(r.output) == 3
+                and covers_map(layer.rf_steps(in_shape), in_shape)
+            ):
+                break
+            if len(r.output) == 3:
+                candidates.append(i)
         if not candidates:
             raise SpecError("the network has no feature map to measure a receptive field on")
         target = candidates[-1]
