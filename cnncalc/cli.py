@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from pathlib import Path
 from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, TypeVar
@@ -113,6 +114,10 @@ DepthOpt = Annotated[
     typer.Option("--depth", "-d", min=1, help="Collapse blocks deeper than this many path levels."),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the --output file.")]
 
 
 def _analyze(
@@ -127,17 +132,62 @@ def _analyze(
     )
 
 
-def _emit(report: Any, view: str, fmt: Format, depth: int | None) -> None:
+def _emit(
+    report: Any, view: str, fmt: Format, depth: int | None, output: Path | None = None,
+    force: bool = False,
+) -> None:
     from . import render
 
     if fmt is Format.json:
-        print(render.to_json(report, depth))
+        text = render.to_json(report, depth) + "\n"
     elif fmt is Format.csv:
-        sys.stdout.write(render.to_csv(report, view, depth))
+        text = render.to_csv(report, view, depth)
     elif fmt is Format.markdown:
-        sys.stdout.write(render.to_markdown(report, view, depth))
-    else:
+        text = render.to_markdown(report, view, depth)
+    elif output is None:
         render.render_table(report, view, _console(), depth)
+        return
+    else:
+        import io
+
+        from rich.console import Console
+
+        buffer = io.StringIO()
+        console = Console(
+            file=buffer, width=10_000, no_color=True, highlight=False, soft_wrap=True
+        )
+        render.render_table(report, view, console, depth)
+        text = buffer.getvalue()
+    _write(text, output, force)
+
+
+def _write(text: str, output: Path | None, force: bool) -> None:
+    """To stdout, or to a file: written beside it under a temporary name and renamed into
+    place, so a failure never leaves half a file; an existing file needs --force."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    import os
+    import tempfile
+
+    if output.exists() and not force:
+        raise CnnCalcError(f"{output} exists; pass --force to overwrite it")
+    if output.is_dir():
+        raise CnnCalcError(f"{output} is a folder")
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
+    except OSError as exc:
+        raise CnnCalcError(f"cannot write {output}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, output)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CnnCalcError(f"cannot write {output}: {exc.strerror}") from None
+        raise
 
 
 def _view_command(view: str, doc: str) -> None:
@@ -150,8 +200,10 @@ def _view_command(view: str, doc: str) -> None:
         dtype: DTypeOpt = DType.fp32,
         depth: DepthOpt = None,
         format: FormatOpt = Format.table,
+        output: OutputOpt = None,
+        force: ForceOpt = False,
     ) -> None:
-        _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth)
+        _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth, output, force)
 
     command.__doc__ = doc
     app.command(view)(command)
@@ -244,12 +296,12 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
 
 @app.command("show")
 @reports_errors
-def show(arch: Arch) -> None:
+def show(arch: Arch, output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print an architecture's YAML, to copy and edit."""
     from . import zoo
 
     text, _, _ = zoo.locate(arch)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    _write(text if text.endswith("\n") else text + "\n", output, force)
 
 
 @app.command("layers")
@@ -354,6 +406,8 @@ def compare(
 def convolutionalize_command(
     arch: Arch,
     input: InputOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Rewrite the fully connected layers after the last feature map as convolutions (FCN) and
     print the new architecture as YAML; the comments at its end compare it with the original
@@ -369,7 +423,7 @@ def convolutionalize_command(
 
     original = load(arch)
     new, before, after = convolutionalized(original)
-    sys.stdout.write(architecture_yaml(new))
+    text = architecture_yaml(new)
     smallest = [axis_sizes(new, axis).smallest for axis in (0, 1)]
     same = "unchanged" if before.totals.params == after.totals.params else "CHANGED"
     lines = [
@@ -386,7 +440,7 @@ def convolutionalize_command(
             f"at {format_shape(bigger.input)}: a {h}x{w} heat map of {c} channels "
             f"(output {format_shape(bigger.output)})"
         )
-    sys.stdout.write("".join(f"# {line}\n" for line in lines))
+    _write(text + "".join(f"# {line}\n" for line in lines), output, force)
 
 
 # ------------------------------------------------------------------ sizes
