@@ -124,3 +124,34 @@ def architecture(draw: Any) -> tuple[str, tuple[int, int, int]]:
         {"name": "random", "input": [c_in, h, w], "layers": layers}, sort_keys=False
     )
     return text, (c_in, h, w)
+
+
+DEFECTS = ["huge_kernel", "identity_mismatch", "concat_mismatch", "bad_groups", "dense_on_flat"]
+
+
+@st.composite
+def broken_architecture(draw: Any) -> tuple[str, str]:
+    """A random valid prefix, then one layer named `broken` that cannot work; returns the YAML
+    and the kind of defect."""
+    c_in = c = draw(st.integers(1, 4))
+    h, w = draw(st.integers(6, 20)), draw(st.integers(6, 20))
+    layers: list[Any] = []
+    for _ in range(draw(st.integers(0, 3))):
+        entry, c = draw(layer(c, 0))
+        layers.append(entry)
+    defect = draw(st.sampled_from(DEFECTS))
+    if defect == "huge_kernel":
+        layers.append({"conv": {"out": 2, "kernel": 999}, "name": "broken"})
+    elif defect == "identity_mismatch":
+        body = [{"conv": {"out": c + 1, "kernel": 1}}]
+        layers.append({"residual": {"body": body, "shortcut": "identity"}, "name": "broken"})
+    elif defect == "concat_mismatch":
+        branches = [[{"conv": {"out": 1, "kernel": 3, "stride": 2, "padding": 1}}],
+                    [{"conv": {"out": 1, "kernel": 3, "padding": 1}}]]
+        layers.append({"parallel": branches, "name": "broken"})
+    elif defect == "bad_groups":
+        layers.append({"conv": {"out": 2 * (c + 1), "kernel": 1, "groups": c + 1}, "name": "broken"})
+    else:
+        layers += ["flatten", {"dense": 1, "layers": ["relu"], "name": "broken"}]
+    text = yaml.safe_dump({"name": "broken", "input": [c_in, h, w], "layers": layers}, sort_keys=False)
+    return text, defect

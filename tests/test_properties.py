@@ -12,7 +12,7 @@ from cnncalc.errors import ShapeError, SpecError
 from cnncalc.loader import load_text
 from cnncalc.verify import measure_rf, verify
 
-from .strategies import architecture
+from .strategies import architecture, broken_architecture
 
 
 def _load(text):
@@ -70,3 +70,23 @@ def test_measured_receptive_field_equals_the_prediction(case):
     assert measured.size == measured.predicted_size, measured
     assert measured.center == measured.predicted_center, measured
     assert measured.jump == measured.predicted_jump, measured
+
+
+@given(broken_architecture())
+def test_invalid_architectures_name_the_broken_layer(case):
+    text, defect = case
+    arch = load_text(text, "random.yaml")
+    try:
+        cnncalc.analyze(arch)
+    except (SpecError, ShapeError) as exc:
+        message = str(exc)
+        if "broken" not in exc.path:
+            # an earlier random layer may already fail (its sizes ran out): that is fine, as
+            # long as it is reported the same way
+            assert exc.path and "random.yaml:" in message, message
+            return
+        assert exc.path.endswith("broken"), (exc.path, message)
+        assert "random.yaml:" in message, message
+        return
+    # the only way out: a strided branch on a 1x1 map, which concat accepts
+    assert defect == "concat_mismatch", text
