@@ -74,6 +74,13 @@ def resolve_padding(
     return padding
 
 
+def check_groups(layer: str, c_in: Any, c_out: Any, groups: Any) -> None:
+    """Grouped convolutions split both the input and the output channels into `groups`."""
+    for what, channels in (("input", c_in), ("output", c_out)):
+        if is_int(channels) and is_int(groups) and channels % groups:
+            raise SpecError(f"{layer} {what} channels {channels} are not divisible by groups={groups}")
+
+
 def need_spatial(layer: str, shape: Shape) -> None:
     if len(shape) != 3:
         raise ShapeError(
@@ -112,12 +119,7 @@ class Conv(Layer):
 
     def check(self, shape: Shape) -> None:
         need_spatial("conv", shape)
-        c_in = shape[0]
-        for what, channels in (("input", c_in), ("output", self.out)):
-            if is_int(channels) and is_int(self.groups) and channels % self.groups:
-                raise SpecError(
-                    f"conv {what} channels {channels} are not divisible by groups={self.groups}"
-                )
+        check_groups("conv", shape[0], self.out, self.groups)
 
     def output_shape(self, shape: Shape) -> Shape:
         """O = ⌊(H + 2p − d(k−1) − 1)/s⌋ + 1 per axis; `same` gives ⌈H/s⌉."""

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import SpecError
 from ..shape import Shape, exact, is_int
 from .base import AxisStep, Layer, empty_output, register
-from .conv import AXES, _pair_text, need_spatial
+from .conv import AXES, _pair_text, check_groups, need_spatial
 
 
 def _frac(a: Any, b: Any) -> Any:
@@ -48,12 +48,7 @@ class ConvTranspose(Layer):
     def output_shape(self, shape: Shape) -> Shape:
         """O = (H − 1)·s − 2p + d(k − 1) + output_padding + 1 per axis."""
         need_spatial("conv_transpose", shape)
-        for what, channels in (("input", shape[0]), ("output", self.out)):
-            if is_int(channels) and is_int(self.groups) and channels % self.groups:
-                raise SpecError(
-                    f"conv_transpose {what} channels {channels} are not divisible by "
-                    f"groups={self.groups}"
-                )
+        check_groups("conv_transpose", shape[0], self.out, self.groups)
         for i in range(2):
             op, s, d = self.output_padding[i], self.stride[i], self.dilation[i]
             if is_int(op) and op >= max(s, d):
