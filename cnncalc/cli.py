@@ -329,13 +329,15 @@ def layer_types() -> None:
 # ------------------------------------------------------------------ single-layer calculator
 
 
-def _size_pair(text: str) -> tuple[int, int]:
-    from .cli_args import parse_input
-
-    shape = parse_input(text, 1)
-    if not all(isinstance(d, int) for d in shape):
-        raise CnnCalcError(f"size {text!r}: give numbers, e.g. 224 or 224x160")
-    return shape[1], shape[2]
+def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, int]:
+    """`3` -> (3, 3); `3x5` -> (3, 5)."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) not in (1, 2) or not all(p.strip().isdigit() for p in parts):
+        raise CnnCalcError(f"{option} {text!r}: give a number or HxW, e.g. 3 or 3x5")
+    values = [int(p) for p in parts]
+    if min(values) < minimum:
+        raise CnnCalcError(f"{option} {text!r}: must be at least {minimum}")
+    return (values[0], values[-1])
 
 
 @app.command("conv")
@@ -357,10 +359,10 @@ def conv_calculator(
     from .layer_calc import conv_report
 
     h, w = _size_pair(size)
-    pad: Any = padding if padding in ("same", "valid") else _size_pair(padding)
+    pad: Any = padding if padding in ("same", "valid") else _size_pair(padding, "--padding", 0)
     result = conv_report(
-        (c_in, h, w), c_out, _size_pair(kernel), _size_pair(stride), pad, _size_pair(dilation),
-        groups, bias,
+        (c_in, h, w), c_out, _size_pair(kernel, "--kernel"), _size_pair(stride, "--stride"), pad,
+        _size_pair(dilation, "--dilation"), groups, bias,
     )
     if format is Format.json:
         import json

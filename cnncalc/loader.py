@@ -449,10 +449,11 @@ class _Reader:
 
     def architecture(self, root: yaml.Node, source: str) -> Architecture:
         top = self.mapping(root, "", "the architecture file")
-        for key, sub in top.items():
+        for key_node, _ in root.value:
+            key = key_node.value
             if key not in TOP_KEYS:
                 raise self.error(
-                    sub, key, f"unknown top-level key {key!r}" + _suggest(key, TOP_KEYS)
+                    key_node, key, f"unknown top-level key {key!r}" + _suggest(key, TOP_KEYS)
                     + f" (known: {', '.join(TOP_KEYS)})"
                 )
         if "layers" not in top:
