@@ -317,8 +317,9 @@ def layer_types() -> None:
     for cls, names in seen.items():
         args = []
         for f in fields_of(cls).values():
-            args.append(f.name if has_default(f) else f"{f.name} (required)")
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
+            if f.name in cls.FIELDS:  # not the fields the engine fills in (max_unpool's pool)
+                args.append(f.name if has_default(f) else f"{f.name} (required)")
+        doc = " ".join((cls.__doc__ or "").strip().split("\n\n")[0].split())
         alias = f" (also {', '.join(names[1:])})" if len(names) > 1 else ""
         print(f"{names[0]}{alias}: {doc}")
         if args:
