@@ -581,7 +581,14 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
-        problem = exc.problem or str(exc)
+        problem = (exc.problem or str(exc)).replace("'<stream end>'", "the end of the file")
+        # The problem is often noticed lines after its cause (an unclosed bracket or quote is
+        # seen at the end of the file): name the line where the construct starts too.
+        context = exc.context_mark
+        if exc.context and context is not None and context.line + 1 != line:
+            what = exc.context.split(" ", 2)[-1]  # 'while parsing a flow mapping'
+            what = what.split(" ", 1)[-1] if what.startswith(("a ", "an ")) else what
+            problem += f" (in the {what} that starts at line {context.line + 1})"
         raise SpecError(f"YAML syntax error: {problem}", Where(file, line)) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow (NUL, controls)
         line = text.count("\n", 0, exc.position) + 1
