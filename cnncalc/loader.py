@@ -131,16 +131,17 @@ class _Reader:
             out[key] = value_node
         return out
 
-    def value(self, node: yaml.Node, yaml_path: str, depth: int = 0) -> Any:
-        """A plain value: scalars, and lists of them (used for arguments)."""
+    def value(self, node: yaml.Node, yaml_path: str, depth: int = 0, key: str = "") -> Any:
+        """A plain value: scalars, and lists of them (used for arguments; `key` names it)."""
         self.spend(node, yaml_path)
         if depth > MAX_NESTING:
             raise LimitError(f"values nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, yaml_path)
         if isinstance(node, yaml.SequenceNode):
-            return [self.value(item, yaml_path, depth + 1) for item in node.value]
-        raise self.error(node, yaml_path, "expected a value or a list of values, got a mapping")
+            return [self.value(item, yaml_path, depth + 1, key) for item in node.value]
+        what = f"{key!r} must be" if key else "expected"
+        raise self.error(node, yaml_path, f"{what} a value or a list of values, got a mapping")
 
     # ------------------------------------------------------------------ values
 
@@ -148,7 +149,7 @@ class _Reader:
         self, node: yaml.Node, yaml_path: str, key: str, names: frozenset[str]
     ) -> Any:
         """A value that may contain expressions: strings become Expr, checked for known names."""
-        raw = self.value(node, yaml_path)
+        raw = self.value(node, yaml_path, key=key)
         return self.expressions(raw, node, yaml_path, key, names)
 
     def expressions(
@@ -295,6 +296,11 @@ class _Reader:
                     + _suggest(key, [*fields, *COMMON])
                     + f" (it takes: {', '.join([*fields, *COMMON])})",
                 )
+            if isinstance(sub, yaml.MappingNode):  # say which argument, and what it takes
+                try:
+                    coerce(cls.FIELDS[key], key, {})
+                except SpecError as exc:
+                    raise type(exc)(f"{kind}: {exc.message}", self.where(sub, yaml_path)) from None
             if cls.FIELDS[key] in NUMERIC_KINDS:
                 raw = self.argument(sub, yaml_path, key, names)
             else:
@@ -438,7 +444,7 @@ class _Reader:
             raise self.error(value, yaml_path, "'use' names a block: `- use: bottleneck`")
         args = {}
         for key, sub in rest.items():
-            raw = self.value(sub, yaml_path)
+            raw = self.value(sub, yaml_path, key=key)
             if isinstance(raw, str) and raw.isidentifier() and raw not in names:
                 args[key] = raw  # a word, not a name: passed on as text (`mode: bilinear`)
             else:
