@@ -240,9 +240,15 @@ class _Reader:
     def name(self, node: yaml.Node | None, yaml_path: str) -> str | None:
         if node is None:
             return None
-        name = self.scalar(node, yaml_path) if isinstance(node, yaml.ScalarNode) else None
+        if isinstance(node, yaml.ScalarNode):
+            name = self.scalar(node, yaml_path)
+            got = repr(name)
+        else:  # show what was given (this said 'got None')
+            name, got = None, "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
         if not isinstance(name, str) or not name.isidentifier():
-            raise self.error(node, yaml_path, f"'name' must be a word (letters, digits, _), got {name!r}")
+            raise self.error(
+                node, yaml_path, f"'name' must be a word (letters, digits, _), got {got}"
+            )
         return name
 
     def leaf(
