@@ -20,6 +20,11 @@ def parse_input(text: str, channels: Any = 3) -> tuple[Any, ...]:
     if raw.startswith("f") and raw[1:].isdigit():
         return (int(raw[1:]),)
     parts = [p.strip() for p in re.split(r"[x×,]", raw)] if not raw.isdigit() else [raw]
+    if len(parts) == 1 and parts[0].isidentifier():  # `abc` is a typo, not a symbol: say so
+        raise SpecError(
+            f"--input {text!r}: a single size must be a number (224); symbols are written "
+            "CxHxW or HxW (3xHxW)"
+        )
     if len(parts) == 1:
         parts = [str(channels), parts[0], parts[0]]
     elif len(parts) == 2:
