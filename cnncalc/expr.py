@@ -175,4 +175,5 @@ def unknown_name_message(name: str, scope: Mapping[str, Any], text: str) -> str:
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listing = ", ".join(known) if known else "none"
-    return f"unknown name {name!r} in {text!r}{hint} (known here: {listing})"
+    within = "" if text.strip() == name else f" in {text!r}"  # not "'two' in 'two'"
+    return f"unknown name {name!r}{within}{hint} (known here: {listing})"

@@ -308,7 +308,18 @@ class _Reader:
                 except SpecError as exc:
                     raise type(exc)(f"{kind}: {exc.message}", self.where(sub, yaml_path)) from None
             if cls.FIELDS[key] in NUMERIC_KINDS:
-                raw = self.argument(sub, yaml_path, key, names)
+                raw = self.value(sub, yaml_path, key=key)
+                if isinstance(raw, str) and raw.isidentifier() and raw not in names:
+                    # A lone unknown word (`stride: two`, `padding: full`): say what the
+                    # argument takes, not only that the word is not a name.
+                    try:
+                        coerce(cls.FIELDS[key], key, raw)
+                    except SpecError as exc:
+                        known = expr.unknown_name_message(raw, dict.fromkeys(names), raw)
+                        raise type(exc)(
+                            f"{kind}: {exc.message}; {known}", self.where(sub, yaml_path)
+                        ) from None
+                raw = self.expressions(raw, sub, yaml_path, key, names)
             else:
                 raw = self.value(sub, yaml_path)
             if _has_expr(raw):
