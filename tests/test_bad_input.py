@@ -1,0 +1,227 @@
+"""A folder of bad inputs: each ends with one line on stderr that names the file, the line and the
+layer, contains the fragment the table gives, exits with status 2, and shows no traceback.
+
+tests/bad/NAME.yaml holds one mistake; BAD_FILES below says what its message must contain. Command
+line mistakes (ARCH, --input, --set, conv's options) are in BAD_ARGS.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.cli import app
+
+BAD = Path(__file__).parent / "bad"
+PREFIX = "cnncalc: error: "
+runner = CliRunner()
+
+
+class Bad(NamedTuple):
+    line: int  # the line the message names; 0 when it can only name the file
+    path: str  # what follows FILE:LINE: the layer path, the YAML path, or both as `path (yaml)`
+    fragments: tuple[str, ...]
+
+
+BAD_FILES: dict[str, Bad] = {
+    "yaml_syntax": Bad(
+        6, "", ("YAML syntax error", "expected ',' or '}'", "flow mapping that starts at line 4")
+    ),
+    "unknown_layer_type": Bad(
+        4, "layers[0]", ("unknown layer type 'cnov'", "did you mean 'conv'?")
+    ),
+    "misspelled_field": Bad(
+        8, "layers[1]", ("conv has no argument 'strid'", "did you mean 'stride'?")
+    ),
+    "stride_text": Bad(
+        4,
+        "layers[0]",
+        ("conv: 'stride' must be a positive integer or a pair [h, w]", "unknown name 'two'"),
+    ),
+    "stride_three_values": Bad(
+        4,
+        "layers[0]",
+        ("'stride' must be a positive integer or a pair [h, w], got a list [1, 2, 3]",),
+    ),
+    "stride_mapping": Bad(
+        4,
+        "layers[0]",
+        ("conv: 'stride' must be a positive integer or a pair [h, w], got a mapping",),
+    ),
+    "stride_negative": Bad(
+        5, "layers[1]", ("conv: 'stride' must be a positive integer or a pair [h, w], got -1",)
+    ),
+    "out_zero": Bad(4, "layers[0]", ("conv: 'out' must be a positive integer, got 0",)),
+    "missing_block_arg": Bad(
+        10, "second (layers[1])", ("block 'unit' needs the argument 'planes'",)
+    ),
+    "unknown_block_arg": Bad(
+        9, "layers[0]", ("block 'unit' has no argument 'plane'", "did you mean 'planes'?")
+    ),
+    "unknown_name": Bad(
+        8,
+        "blocks.unit.layers[1]",
+        ("'out': unknown name 'plans' in '4*plans'", "did you mean 'planes'?"),
+    ),
+    "empty_output": Bad(
+        6, "big (layers[1])", ("conv output height would be ⌊(5 + 0 + 0 − 7)/1⌋ + 1 = -1",)
+    ),
+    "groups_indivisible": Bad(
+        4, "layers[0]", ("conv input channels 6 are not divisible by groups=4",)
+    ),
+    "linear_unflattened": Bad(
+        6,
+        "2 (layers[2])",
+        ("linear needs a flat vector", "the feature map 4x6x6", "add `- flatten` before it"),
+    ),
+    "block_recursion": Bad(
+        10, "loop.1 (blocks.b.layers[0])", ("block 'a' uses itself: a -> b -> a",)
+    ),
+    "duplicate_names": Bad(7, "layers[2]", ("the name 'act' is used twice in the same list",)),
+    "duplicate_key": Bad(7, "layers[0]", ("'out' is given twice",)),
+    "empty": Bad(0, "", ("the file is empty",)),
+    "comments_only": Bad(0, "", ("the file is empty",)),
+    "top_level_typo": Bad(4, "layer", ("unknown top-level key 'layer'", "did you mean 'layers'?")),
+    "expression_injection": Bad(
+        4, "layers[0]", ("'out': cannot read expression", 'unexpected "\'"')
+    ),
+    "name_not_a_word": Bad(4, "layers[0]", ("'name' must be a word", "got a list")),
+    "nested_shape_error": Bad(
+        8,
+        "stage.0.spatial (blocks.unit.layers[1])",
+        ("conv input channels 16 are not divisible by groups=3",),
+    ),
+    "concat_spatial_mismatch": Bad(
+        6,
+        "mixed (layers[0])",
+        ("concat needs equal spatial sizes", "branch1 64x28x28", "branch2 128x14x14"),
+    ),
+    "dense_flat_input": Bad(
+        7, "1 (layers[1])", ("dense block needs a feature map", "flat vector 4096")
+    ),
+    "residual_identity_mismatch": Bad(
+        7,
+        "block (layers[1])",
+        ("residual add of 128x56x56 (body) and 64x56x56 (shortcut identity)",),
+    ),
+}
+
+# Command-line mistakes: arguments -> fragments of the one-line message.
+BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
+    "arch_typo": (
+        ["params", "vgg61"],
+        ("'vgg61' is neither a zoo name nor a file", "did you mean", "vgg16"),
+    ),
+    "arch_typo_show": (["show", "vgg61"], ("'vgg61' is neither a zoo name nor a file",)),
+    "arch_typo_compare": (
+        ["compare", "3x3-stack", "vs", "7x8"],
+        ("'7x8' is neither a zoo name nor a file", "did you mean 7x7"),
+    ),
+    "no_such_file": (["shapes", "no/such/file.yaml"], ("no such file: no/such/file.yaml",)),
+    "folder": (["shapes", str(BAD)], ("is a folder, not an architecture file",)),
+    "input_zero": (
+        ["params", "vgg16", "--input", "3x0x224"],
+        ("--input '3x0x224': sizes must be positive",),
+    ),
+    "input_word": (["params", "vgg16", "--input", "abc"], ("--input 'abc'", "3xHxW")),
+    "input_four_dims": (
+        ["params", "vgg16", "--input", "3x224x224x2"],
+        ("--input '3x224x224x2': expected CxHxW",),
+    ),
+    "input_fraction": (["params", "vgg16", "--input", "3x2.5x224"], ("expected CxHxW",)),
+    "input_flat_for_map": (
+        ["params", "vgg16", "--input", "f100"],
+        ("--input 'f100' has 1 dimensions but vgg16 takes 3",),
+    ),
+    "input_too_small": (
+        ["shapes", "vgg16", "--input", "3x8x8"],
+        ("vgg16.yaml:", "features.23", "maxpool output height would be", "too small"),
+    ),
+    "set_no_value": (
+        ["params", "3x3-stack", "--set", "C"],
+        ("--set 'C': expected NAME=POSITIVE_INTEGER",),
+    ),
+    "set_zero": (["params", "3x3-stack", "--set", "C=0"], ("expected NAME=POSITIVE_INTEGER",)),
+    "set_word": (["params", "3x3-stack", "--set", "C=big"], ("expected NAME=POSITIVE_INTEGER",)),
+    "set_unknown_symbol": (
+        ["params", "3x3-stack", "--set", "C=64,Q=3"],
+        ("the architecture has no symbol 'Q'", "its symbols: C, H, W"),
+    ),
+    "set_on_numeric_arch": (
+        ["params", "vgg16", "--set", "H=224"],
+        ("the architecture has no symbol 'H'", "it has no symbols"),
+    ),
+    "compare_one_design": (["compare", "vgg16"], ("compare needs at least two designs",)),
+    "conv_empty_output": (
+        ["conv", "5", "--kernel", "7"],
+        ("conv output height would be ⌊(5 + 0 + 0 − 7)/1⌋ + 1 = -1",),
+    ),
+    "conv_negative_padding": (["conv", "56", "--padding", "-1"], ("--padding '-1'",)),
+    "conv_zero_kernel": (["conv", "56", "--kernel", "0"], ("--kernel '0': must be at least 1",)),
+}
+
+# A few of each run in a real process, to see what a person sees (and the exit status).
+IN_A_PROCESS = ["yaml_syntax", "empty_output", "nested_shape_error", "empty"]
+
+
+def location(file: str, bad: Bad) -> str:
+    """The start of the message: `FILE:LINE PATH: ` (or less, when less is known)."""
+    where = f"{file}:{bad.line}" if bad.line else file
+    return f"{PREFIX}{where} {bad.path}: " if bad.path else f"{PREFIX}{where}: "
+
+
+def check_message(stderr: str, fragments: tuple[str, ...], start: str = PREFIX) -> None:
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, f"not one line:\n{stderr}"
+    assert stderr.startswith(start), f"expected {start!r} at the start:\n{stderr}"
+    assert "Traceback" not in stderr
+    for fragment in fragments:
+        assert fragment in stderr, f"{fragment!r} missing from:\n{stderr}"
+
+
+def test_every_bad_file_has_a_row_and_every_row_a_file():
+    assert sorted(p.stem for p in BAD.glob("*.yaml")) == sorted(BAD_FILES)
+
+
+@pytest.mark.parametrize("name", BAD_FILES)
+def test_bad_file(name):
+    bad = BAD_FILES[name]
+    file = str(BAD / f"{name}.yaml")
+    result = runner.invoke(app, ["shapes", file])
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    check_message(result.stderr, bad.fragments, location(file, bad))
+
+
+@pytest.mark.parametrize("name", BAD_ARGS)
+def test_bad_command_line(name):
+    args, fragments = BAD_ARGS[name]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    check_message(result.stderr, fragments)
+
+
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_bad_file_in_a_process(name):
+    bad = BAD_FILES[name]
+    file = str(BAD / f"{name}.yaml")
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "shapes", file], capture_output=True, text=True
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    check_message(done.stderr, bad.fragments, location(file, bad))
+
+
+def test_bad_arch_in_a_process():
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "params", "vgg61"], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    check_message(done.stderr, BAD_ARGS["arch_typo"][1])
