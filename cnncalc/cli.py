@@ -52,11 +52,15 @@ def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
     terminal = (sys.stderr if stderr else sys.stdout).isatty()
-    # Piped output is plain text at full width: never wrapped or cut to 80 columns.
+    plain = bool(os.environ.get("NO_COLOR")) or not terminal
+    # Piped output is plain text at full width: never wrapped or cut to 80 columns. NO_COLOR
+    # on a terminal is plain text too: rich's no_color drops colours but keeps bold (the
+    # Total row), so no colour system at all.
     return Console(
         stderr=stderr,
         width=None if terminal else 10_000,
-        no_color=bool(os.environ.get("NO_COLOR")) or not terminal,
+        no_color=plain,
+        color_system=None if plain else "auto",
         highlight=False,
         soft_wrap=not terminal,
     )
