@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
@@ -288,3 +292,127 @@ def test_no_color_on_a_terminal_is_plain_text():
     plain = on_a_terminal("params", "vgg11", "--depth", "1", NO_COLOR="1")
     assert ESC not in plain  # not even the bold Total row
     assert "132,863,336" in plain
+
+
+# ------------------------------------------------------------------ golden files
+#
+# Plain table output compared with tests/golden/NAME.txt (trailing spaces of each line dropped:
+# rich pads cells, editors strip them). `pytest --update-golden` rewrites the files; review the
+# diff. The files are the tool's own output, so each test also checks an invariant of the table
+# and at least one number known independently of cnncalc.
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden(request: pytest.FixtureRequest, name: str, *args: str) -> str:
+    out = "".join(line.rstrip() + "\n" for line in run(*args).splitlines())
+    path = GOLDEN / f"{name}.txt"
+    if request.config.getoption("--update-golden"):
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_text(out, encoding="utf-8")
+    assert path.is_file(), f"{path} is missing: run pytest --update-golden"
+    assert out == path.read_text(encoding="utf-8"), f"differs from {path}"
+    return out
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[dict[str, str]]
+    total: dict[str, str]
+    after: list[str]  # the lines below the table
+
+
+def parse_table(text: str) -> Table:
+    """Columns are runs of characters separated by two or more spaces blank in every line."""
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if line.strip().startswith("─")]
+    head = rules[0] - 1
+    end = next(i for i in range(rules[0] + 1, len(lines)) if not lines[i].strip() or i in rules)
+    block = [lines[head], *lines[rules[0] + 1 : end]]
+    footer = lines[end + 1] if end in rules else ""
+    block.append(footer)
+    width = max(len(line) for line in block)
+    blank = [all(c >= len(line) or line[c] == " " for line in block) for c in range(width)]
+    spans, start = [], None
+    for c in range(width + 2):
+        gap = c >= width or (blank[c] and (c + 1 >= width or blank[c + 1]))
+        if not gap and start is None:
+            start = c
+        elif gap and start is not None and (c >= width or blank[c]):
+            spans.append((start, c))
+            start = None
+    cells = [[line[a:b].strip() for a, b in spans] for line in block]
+    headers = cells[0]
+    rows = [dict(zip(headers, row, strict=True)) for row in cells[1:-1]]
+    total = dict(zip(headers, cells[-1], strict=True)) if footer else {}
+    after = [line for line in lines[(end + 2 if footer else end) :] if line.strip()]
+    return Table(headers, rows, total, after)
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_golden_params_vgg16(request):
+    table = parse_table(golden(request, "params_vgg16", "params", "vgg16"))
+    assert table.headers == ["Layer", "Type", "Args", "Output", "Params"]
+    assert sum(number(r["Params"]) for r in table.rows) == number(table.total["Params"])
+    assert table.total["Params"] == f"{VGG16_PARAMS:,}"  # torchvision
+    assert table.rows[0]["Params"] == "1,792"  # 3·3·3·64 + 64
+    assert table.rows[-1]["Params"] == "4,097,000"  # 4096·1000 + 1000
+
+
+def test_golden_rf_alexnet(request):
+    table = parse_table(golden(request, "rf_alexnet", "rf", "alexnet"))
+    assert table.headers == ["Layer", "Type", "Args", "Output", "RF", "Jump", "Start"]
+    rf, jump = 1, 1
+    for row in table.rows:  # r_out = r_in + (k − 1)·j_in, j_out = j_in·s, from the Args column
+        if match := re.fullmatch(r"(\d+) s(\d+)(?: p\d+)?", row["Args"]):
+            kernel, stride = int(match[1]), int(match[2])
+            rf, jump = rf + (kernel - 1) * jump, jump * stride
+        if row["Type"] != "flatten":  # flatten sees the whole map; nothing after it widens
+            assert (number(row["RF"]), number(row["Jump"])) == (rf, jump), row
+        rf, jump = number(row["RF"]), number(row["Jump"])
+    pool5 = next(r for r in table.rows if r["Layer"] == "features.12")
+    assert (pool5["RF"], pool5["Jump"]) == ("195", "32")  # AlexNet's pool5: 195 pixels, stride 32
+    assert table.after[1].startswith(f"Receptive field of the output: {table.rows[-1]['RF']},")
+
+
+def test_golden_summary_vgg11_depth_1(request):
+    table = parse_table(golden(request, "summary_vgg11_depth1", "summary", "vgg11", "--depth", "1"))
+    assert [r["Layer"] for r in table.rows] == ["features", "avgpool", "2", "classifier"]
+    assert sum(number(r["Params"]) for r in table.rows) == number(table.total["Params"])
+    assert table.total["Params"] == "132,863,336"  # torchvision's VGG-11
+    # By hand: 9·(3·64 + 64·128 + 128·256 + 256·256 + 256·512 + 3·512·512) + 4,224 biases.
+    assert table.rows[0]["Params"] == "9,220,480"
+    assert table.rows[0]["Args"] == "21 layers"  # 8 conv + 8 relu + 5 maxpool
+
+
+def test_golden_shapes_alexnet_paper(request):
+    table = parse_table(golden(request, "shapes_alexnet_paper", "shapes", "alexnet-paper"))
+    assert table.rows[0]["Input"] == "3x227x227"
+    for before, row in itertools.pairwise(table.rows):  # a chain: each input is the last output
+        assert row["Input"] == before["Output"], row
+    shapes = {r["Layer"]: r["Output"] for r in table.rows}
+    # Krizhevsky et al. 2012, figure 2 (one tower doubled): 55, 27, 13, 13, 13, 6.
+    assert shapes["conv1"] == "96x55x55"  # ⌊(227 − 11)/4⌋ + 1
+    assert shapes["pool2"] == "256x13x13"
+    assert shapes["pool5"] == "256x6x6"
+    assert table.after[-1] == f"Output: {table.rows[-1]['Output']}" == "Output: 1000"
+
+
+def test_golden_params_3x3_stack_symbolic(request):
+    import sympy
+
+    table = parse_table(golden(request, "params_3x3_stack", "params", "3x3-stack"))
+
+    def expression(text: str) -> sympy.Expr:
+        return sympy.sympify(text.replace("^", "**"))
+
+    rows = sum(expression(r["Params"]) for r in table.rows)
+    assert sympy.expand(rows - expression(table.total["Params"])) == 0
+    c = sympy.Symbol("C")
+    assert sympy.expand(expression(table.total["Params"]) - 3 * (9 * c**2 + c)) == 0
+    assert table.total["Params"] == "27*C^2 + 3*C"  # three 3x3 convs C -> C with bias
+    assert {r["Output"] for r in table.rows} == {"CxHxW"}
