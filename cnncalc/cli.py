@@ -11,11 +11,44 @@ from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 from .errors import CnnCalcError
 
+try:  # typer >= 0.2x carries its own copy of click
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import ClickException, UsageError
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage mistakes (`--batch 0`, `--dtype fp8`, an unknown option) end as every other mistake
+    does: one line on stderr, exit status 2; click would print usage, a hint and the error."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cnncalc`: the help
+                exc.show()
+                sys.exit(exc.exit_code)
+            hint = f" (`{exc.ctx.command_path} -h` for help)" if exc.ctx is not None else ""
+            print(f"cnncalc: error: {exc.format_message()}{hint}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except ClickException as exc:
+            print(f"cnncalc: error: {exc.format_message()}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) comes back as n
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="cnncalc",
     help=(
         "Shapes, parameters, MACs, memory and receptive fields of convolutional networks.\n\n"
