@@ -163,6 +163,16 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     ),
     "conv_negative_padding": (["conv", "56", "--padding", "-1"], ("--padding '-1'",)),
     "conv_zero_kernel": (["conv", "56", "--kernel", "0"], ("--kernel '0': must be at least 1",)),
+    # Mistakes typer/click catch while reading the options end the same way: one line.
+    "batch_zero": (
+        ["params", "vgg16", "--batch", "0"],
+        ("Invalid value for '--batch'", "0 is not in the range x>=1", "cnncalc params -h"),
+    ),
+    "dtype_unknown": (["params", "vgg16", "--dtype", "fp8"], ("'fp8' is not one of 'fp32'",)),
+    "format_unknown": (["shapes", "vgg16", "--format", "xml"], ("'xml' is not one of 'table'",)),
+    "missing_arch": (["params"], ("Missing argument",)),
+    "unknown_option": (["params", "vgg16", "--inptu", "3x8x8"], ("No such option: --inptu",)),
+    "unknown_command": (["parms", "vgg16"], ("No such command 'parms'",)),
 }
 
 # A few of each run in a real process, to see what a person sees (and the exit status).
@@ -218,10 +228,16 @@ def test_bad_file_in_a_process(name):
     check_message(done.stderr, bad.fragments, location(file, bad))
 
 
-def test_bad_arch_in_a_process():
-    done = subprocess.run(
-        [sys.executable, "-m", "cnncalc", "params", "vgg61"], capture_output=True, text=True
-    )
+@pytest.mark.parametrize("name", ["arch_typo", "batch_zero"])
+def test_bad_command_line_in_a_process(name):
+    args, fragments = BAD_ARGS[name]
+    done = subprocess.run([sys.executable, "-m", "cnncalc", *args], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stdout == ""
-    check_message(done.stderr, BAD_ARGS["arch_typo"][1])
+    check_message(done.stderr, fragments)
+
+
+def test_no_arguments_still_prints_the_help():
+    result = runner.invoke(app, [])
+    assert result.exit_code == 2
+    assert "Usage: cnncalc" in result.output and "Commands" in result.output
