@@ -10,7 +10,7 @@ import yaml
 
 from . import expr
 from .layers.base import fields_of
-from .nodes import Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 
 
 def _value(value: Any) -> Any:
@@ -103,7 +103,7 @@ def architecture_yaml(arch: Architecture, header: str = "") -> str:
     if arch.blocks:
         doc["blocks"] = {
             name: {
-                "args": {k: ("required" if v is _REQUIRED() else _value(v)) for k, v in b.args.items()},
+                "args": {k: ("required" if v is REQUIRED else _value(v)) for k, v in b.args.items()},
                 "layers": [node_yaml(n) for n in b.items],
             }
             for name, b in arch.blocks.items()
@@ -111,9 +111,3 @@ def architecture_yaml(arch: Architecture, header: str = "") -> str:
     doc["layers"] = [node_yaml(n) for n in arch.items]
     text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return header + text
-
-
-def _REQUIRED() -> Any:
-    from .nodes import REQUIRED
-
-    return REQUIRED

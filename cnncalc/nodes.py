@@ -6,7 +6,7 @@ the incoming shape stay `Expr` until the engine resolves them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 from .errors import Where
@@ -108,4 +108,3 @@ class Architecture:
     symbols: tuple[str, ...]
     blocks: dict[str, Block]
     items: tuple[Node, ...]
-    extra: dict[str, Any] = field(default_factory=dict)

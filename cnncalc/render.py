@@ -20,10 +20,6 @@ FORMATS = ("table", "json", "csv", "markdown")
 # ------------------------------------------------------------------ values
 
 
-def is_plain_number(value: Any) -> bool:
-    return type(value) in (int, Fraction)
-
-
 def exact_text(value: Any) -> str:
     """Exact, compact: 1792, 31/2, or a symbolic expression with ⌊ ⌋ and ⌈ ⌉."""
     value = plain(value)
