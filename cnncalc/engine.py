@@ -166,7 +166,7 @@ class _Walker:
     def sequence(self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str) -> Flow:
         """Walk a list of nodes. Unnamed items are numbered by position; an unnamed repeat's copies
         number on in this list; a list of one unnamed item adds no segment of its own."""
-        if len(items) == 1 and items[0].name is None and not isinstance(items[0], Repeat):
+        if prefix and len(items) == 1 and items[0].name is None and not isinstance(items[0], Repeat):
             return self.node(items[0], flow, scope, prefix)
         index = 0
         for item in items:
@@ -192,7 +192,7 @@ class _Walker:
         return self.node(item, flow, scope, _join(prefix, item.name or str(index))), index + 1
 
     def count(self, node: Repeat | Dense, scope: dict[str, Any], path: str) -> int:
-        count = self.resolve(node.count, "pos", "count", node.where, scope, path)
+        count = self.resolve(node.count, "nonneg", "count", node.where, scope, path)
         if not is_int(count):
             raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
         body = node.items if isinstance(node, Repeat) else node.body
@@ -318,6 +318,8 @@ class _Walker:
             raise exc.located(node.where, path) from None
         self.add(row)
         self.leaves[path] = (layer, row)
+        if steps is not None and (note := layer.rf_note(shape)):
+            self.diagnostics.append(Diagnostic(path, node.where, note))
         x = self.runner.leaf(layer, flow.x, path) if self.runner is not None else None
         return Flow(out, row.rf, x, copies, whole)
 

@@ -290,7 +290,7 @@ class _Reader:
         frozen = False
         if "frozen" in given:
             frozen = coerce_at(self, given.pop("frozen"), yaml_path, "bool", "frozen")
-        fields = fields_of(cls)
+        fields = cls.FIELDS  # the YAML arguments (not fields the engine fills in)
         args: dict[str, Any] = {}
         pending: list[str] = []
         for key, sub in given.items():
@@ -322,6 +322,8 @@ class _Reader:
                 raw = self.expressions(raw, sub, yaml_path, key, names)
             else:
                 raw = self.value(sub, yaml_path)
+                if isinstance(raw, str) and raw in names and raw not in SHAPE_NAMES:
+                    raw = expr.parse(raw)  # a block argument passed on (`mode: how`, `bias: b`)
             if _has_expr(raw):
                 args[key] = raw
                 pending.append(key)
@@ -330,7 +332,10 @@ class _Reader:
                     args[key] = coerce(cls.FIELDS[key], key, raw)
                 except SpecError as exc:
                     raise type(exc)(f"{kind}: {exc.message}", self.where(sub, yaml_path)) from None
-        missing = [f for f, spec in fields.items() if f not in args and not has_default(spec)]
+        missing = [
+            f for f, spec in fields_of(cls).items()
+            if f in fields and f not in args and not has_default(spec)
+        ]
         if missing:
             raise SpecError(
                 f"{kind} needs {', '.join(repr(m) for m in missing)}", where
@@ -385,7 +390,7 @@ class _Reader:
                 raise SpecError(f"{kind} needs a count: `- {kind}: 3`", where)
             count = self.argument(count_node, yaml_path, "count", names)
             if not _has_expr(count):
-                count = coerce_value(self, count_node, yaml_path, "pos", "count", count)
+                count = coerce_value(self, count_node, yaml_path, "nonneg", "count", count)
             if "layers" not in rest:
                 raise SpecError(f"{kind} needs `layers:` (the layers to {kind})", where)
             inner = names | {"i"}  # the copy (or step) index
@@ -551,11 +556,12 @@ class _Reader:
         if "args" in fields:
             for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
                 raw = self.value(sub, f"{yaml_path}.args.{arg}")
-                args[arg] = (
-                    REQUIRED
-                    if raw == "required"
-                    else self.expressions(raw, sub, f"{yaml_path}.args", arg, names)
-                )
+                if raw == "required":
+                    args[arg] = REQUIRED
+                elif isinstance(raw, str) and raw.isidentifier() and raw not in names:
+                    args[arg] = raw  # a word default (`mode: nearest`), passed on as text
+                else:
+                    args[arg] = self.expressions(raw, sub, f"{yaml_path}.args", arg, names)
         if "layers" not in fields:
             raise self.error(node, yaml_path, f"block {name!r} has no `layers:`")
         items = self.layers(

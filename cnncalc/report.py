@@ -8,7 +8,7 @@ from typing import Any
 from .errors import Where
 from .shape import Shape
 
-DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1, "fp64": 8}
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 EXTRA_KINDS = ("bias", "norm", "activation", "pooling", "merge")
 
 

@@ -61,7 +61,7 @@ BAD_FILES: dict[str, Bad] = {
         10, "second (layers[1])", ("block 'unit' needs the argument 'planes'",)
     ),
     "unknown_block_arg": Bad(
-        9, "layers[0]", ("block 'unit' has no argument 'plane'", "did you mean 'planes'?")
+        9, "0 (layers[0])", ("block 'unit' has no argument 'plane'", "did you mean 'planes'?")
     ),
     "unknown_name": Bad(
         8,
@@ -72,7 +72,7 @@ BAD_FILES: dict[str, Bad] = {
         6, "big (layers[1])", ("conv output height would be ⌊(5 + 0 + 0 − 7)/1⌋ + 1 = -1",)
     ),
     "groups_indivisible": Bad(
-        4, "layers[0]", ("conv input channels 6 are not divisible by groups=4",)
+        4, "0 (layers[0])", ("conv input channels 6 are not divisible by groups=4",)
     ),
     "linear_unflattened": Bad(
         6,

@@ -80,6 +80,10 @@ class Layer:
         """Per-axis receptive-field step; None when the layer sees its whole input."""
         return IDENTITY_STEP
 
+    def rf_note(self, shape: Shape) -> str:
+        """Why rf_steps is only an approximation here, if it is ('' when exact)."""
+        return ""
+
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
         """The learnable tensors as torch lays them out (the reference pass allocates these)."""
         return {}

@@ -173,7 +173,8 @@ class Conv(Layer):
         k = _pair_text(self.kernel)
         parts = [f"{k}", f"s{_pair_text(self.stride)}"]
         if self.padding not in (((0, 0), (0, 0)), "valid"):
-            parts.append("p" + padding_text(self.padding))
+            text = padding_text(self.padding)
+            parts.append(text if isinstance(self.padding, str) else "p" + text)
         if self.dilation != (1, 1):
             parts.append(f"d{_pair_text(self.dilation)}")
         if self.groups != 1:

@@ -146,7 +146,7 @@ class RoIPool(Layer):
 class Reshape(Layer):
     """A new shape for the same elements (YOLO's 1470 -> 30x7x7); [C, H, W] or [F]."""
 
-    to: tuple[Any, ...] = field(default=())
+    to: tuple[Any, ...]
 
     FIELDS = {"to": "shape"}
     PRIMARY = "to"

@@ -64,7 +64,8 @@ class _Pool(Layer):
     def describe(self) -> str:
         parts = [_pair_text(self.kernel), f"s{_pair_text(self.step)}"]
         if self.padding not in (((0, 0), (0, 0)), "valid"):
-            parts.append("p" + padding_text(self.padding))
+            text = padding_text(self.padding)
+            parts.append(text if isinstance(self.padding, str) else "p" + text)
         if self.ceil_mode:
             parts.append("ceil")
         return " ".join(parts)
@@ -229,6 +230,19 @@ class AdaptiveAvgPool(Layer):
             else:
                 steps.append(AxisStep(size // out, size // out, 0))
         return tuple(steps)  # type: ignore[return-value]
+
+    def rf_note(self, shape: Shape) -> str:
+        uneven = [
+            f"{shape[1 + i]} into {self.out[i]}"
+            for i in range(2)
+            if not (is_int(shape[1 + i]) and is_int(self.out[i]) and shape[1 + i] % self.out[i] == 0)
+        ]
+        if not uneven:
+            return ""
+        return (
+            f"{self.TYPE} splits {' and '.join(uneven)} windows of unequal sizes: the receptive "
+            "field from here on uses the largest window and the mean stride, an approximation"
+        )
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
         from .. import reference
