@@ -54,15 +54,16 @@ def ratio(first: Any, other: Any) -> Ratio | None:
 
 
 def _rf(report: Report, attr: str) -> Any:
+    """One value when both axes agree, else (height, width)."""
     field = report.rf
     if field is None:
         return None
     a, b = getattr(field[0], attr), getattr(field[1], attr)
-    return a if a == b else f"{a}x{b}"
+    return a if a == b else (a, b)
 
 
 MEASURES: list[tuple[str, Any, bool]] = [
-    ("output shape", lambda r: format_shape(r.output), False),
+    ("output shape", lambda r: tuple(r.output), False),
     ("params", lambda r: r.totals.params, True),
     ("MACs", lambda r: r.totals.macs, True),
     ("FLOPs (2·MACs)", lambda r: r.totals.flops, True),
@@ -84,6 +85,18 @@ def compare_reports(reports: list[Report]) -> Comparison:
     return Comparison(tuple(r.name for r in reports), tuple(rows))
 
 
+def _json(value: Any) -> Any:
+    from .render import json_value
+
+    return [json_value(v) for v in value] if isinstance(value, tuple) else json_value(value)
+
+
+def _csv(value: Any) -> str:
+    from .render import csv_text
+
+    return "x".join(csv_text(v) for v in value) if isinstance(value, tuple) else csv_text(value)
+
+
 def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
     import json
 
@@ -100,7 +113,7 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
                     "rows": [
                         {
                             "measure": row.label,
-                            "values": [json_value(v) for v in row.values],
+                            "values": [_json(v) for v in row.values],
                             "ratio_first_to": [
                                 None
                                 if r is None
@@ -133,12 +146,18 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
         return text
 
     def value_text(v: Any) -> str:
-        return "-" if v is None else v if isinstance(v, str) else grouped(v)
+        if v is None:
+            return "-"
+        if isinstance(v, tuple):
+            return format_shape(v) if len(v) != 2 or row_is_shape else "x".join(map(grouped, v))
+        return grouped(v)
 
-    body = [
-        [row.label, *(value_text(v) for v in row.values), *(ratio_text(r) for r in row.ratios)]
-        for row in comparison.rows
-    ]
+    body = []
+    for row in comparison.rows:
+        row_is_shape = row.label == "output shape"
+        body.append(
+            [row.label, *(value_text(v) for v in row.values), *(ratio_text(r) for r in row.ratios)]
+        )
     headers = ["", *names, *ratio_headers]
     if fmt == "csv":
         import csv
@@ -151,8 +170,8 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
             writer.writerow(
                 [
                     row.label,
-                    *("" if v is None else v if isinstance(v, str) else exact_text(v) for v in row.values),
-                    *("" if r is None else exact_text(r.value) for r in row.ratios),
+                    *("" if v is None else _csv(v) for v in row.values),
+                    *("" if r is None else _csv(r.value) for r in row.ratios),
                 ]
             )
         print(buf.getvalue(), end="")

@@ -238,10 +238,16 @@ def to_json(report: Report, depth: int | None = None) -> str:
 # ------------------------------------------------------------------ CSV and Markdown
 
 
+def csv_text(value: Any) -> str:
+    """CSV cells: integers raw, fractions p/q, expressions in sympy syntax (as in JSON)."""
+    value = json_value(value)
+    return value if isinstance(value, str) else str(value)
+
+
 def _raw_cell(value: Any) -> str:
     if isinstance(value, tuple):
-        return "x".join(exact_text(v) for v in value)
-    return value if isinstance(value, str) else exact_text(value)
+        return "x".join(csv_text(v) for v in value)
+    return value if isinstance(value, str) else csv_text(value)
 
 
 def to_csv(report: Report, view: str, depth: int | None = None) -> str:

@@ -159,10 +159,15 @@ def verify(
 ) -> Verification:
     """Analyse `arch`, then execute it on a random input of the stated shape and compare."""
     predicted = analyze_architecture(arch, input, bindings)
-    if predicted.symbolic:
+    if any(not isinstance(d, int) for d in predicted.input) or not isinstance(
+        predicted.totals.params, int
+    ):
+        used = set()
+        for value in (*predicted.input, predicted.totals.params):
+            used |= {str(sym) for sym in getattr(value, "free_symbols", ())}
         raise SpecError(
             f"verify runs the network for real and needs numbers: bind "
-            f"{', '.join(predicted.symbols)} with --set or --input"
+            f"{', '.join(sorted(used) or predicted.symbols)} with --set or --input"
         )
     runner = NumpyRunner(seed, dtype, tick)
     x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
