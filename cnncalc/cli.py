@@ -396,6 +396,8 @@ def conv_calculator(
     the numbers put in. Example: cnncalc conv 56 --kernel 3 --in 128 --out 64 --no-bias."""
     from .layer_calc import conv_report
 
+    if format in (Format.csv, Format.markdown):
+        raise CnnCalcError("conv prints text (--format table) or --format json")
     h, w = _size_pair(size)
     pad: Any = padding if padding in ("same", "valid") else _size_pair(padding, "--padding", 0)
     result = conv_report(

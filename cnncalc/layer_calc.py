@@ -36,15 +36,16 @@ def conv_report(
     pads = resolve_padding(layer.padding, shape, kernel, stride, dilation)
     c_in = shape[0]
     lines = [f"conv {c_in} -> {out} channels on {c_in}x{shape[1]}x{shape[2]}"]
+    square = (shape[1], kernel[0], stride[0], pads[0], dilation[0]) == (
+        shape[2], kernel[1], stride[1], pads[1], dilation[1]
+    )
     for i, axis in enumerate(AXES):
-        if i == 1 and (shape[1], kernel[0], stride[0], pads[0], dilation[0]) == (
-            shape[2], kernel[1], stride[1], pads[1], dilation[1]
-        ):
+        if i == 1 and square:
             break
         (before, after), d, k, s = pads[i], dilation[i], kernel[i], stride[i]
         pad_text = f"2·{before}" if before == after else f"{before} + {after}"
         dil = f"{d}·({k}−1)" if d != 1 else f"({k}−1)"
-        label = "output" if shape[1:] == (shape[2], shape[1]) and i == 0 else f"output {axis}"
+        label = "output" if square else f"output {axis}"
         lines.append(
             f"{label:<16}⌊({shape[1 + i]} + {pad_text} − {dil} − 1)/{s}⌋ + 1 = {result[1 + i]}"
         )
