@@ -309,8 +309,9 @@ def summary_lines(report: Report, view: str) -> list[str]:
         )
     if view == "shapes":
         lines.append(f"Output: {format_shape(report.output)}")
-    for d in report.diagnostics:
-        lines.append(f"Note ({d.path}, {d.where}): {d.message}")
+    if view in ("rf", "summary"):  # the notes are about receptive fields
+        for d in report.diagnostics:
+            lines.append(f"Note ({d.path}, {d.where}): {d.message}")
     return lines
 
 
