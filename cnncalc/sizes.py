@@ -11,7 +11,9 @@ Per spatial axis, with the other axis kept at the architecture's default:
   O = ⌊(L + p_before + p_after − k)/s⌋ + 1, so it leaves the last pixels uncovered exactly when
   (L + p_before + p_after − k) mod s > p_after; with k < s it also skips pixels between windows,
   whatever L. A pixel skipped by one reader but covered by another (ResNet v1.5's strided 1x1
-  shortcut beside its body) is kept.
+  shortcut beside its body) is kept. A `crop` cuts on purpose and counts as reading its whole
+  input (FCN's crops remove the margin that conv1_1's padding of 100 added); transposed
+  convolutions and unpooling read every input their fractional windows reach.
 
 Both sets are periodic in the size with the network's total stride S (the jump of its last
 feature map), beyond the smallest working size; we compute them over two periods, check the
@@ -20,14 +22,17 @@ periodicity, and describe them as residues modulo S.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from .engine import analyze_architecture
 from .errors import ShapeError, SpecError
 from .layers.base import Layer
+from .layers.detection import Crop
 from .layers.linear import Flatten
 from .layers.pool import AdaptiveAvgPool, GlobalAvgPool
+from .layers.upsample import Upsample
 from .nodes import Architecture
 from .report import Report
 
@@ -62,11 +67,18 @@ def _window_cover(layer: Layer, row: Any, axis: int) -> list[bool]:
     length = row.input[1 + axis]
     if len(row.output) != 3 or isinstance(layer, (Flatten, GlobalAvgPool, AdaptiveAvgPool)):
         return [True] * length
+    if isinstance(layer, Crop):
+        return [True] * length  # a deliberate cut (FCN's alignment crop drops only its margin)
+    if isinstance(layer, Upsample) and row.output[1 + axis] >= length:
+        return [True] * length  # nearest or bilinear upsampling reads every input pixel
     step = layer.rf_steps(row.input)[axis]
     seen = [False] * length
     for o in range(row.output[1 + axis]):
+        # a transposed conv or an unpooling has fractional steps (Fractions): its window is the
+        # inputs from ⌈start⌉ to ⌊start + k − 1⌋, which is range(start, start + k) for integers
         start = o * step.stride - step.pad
-        for j in range(max(start, 0), min(start + step.kernel, length)):
+        first, last = math.ceil(start), math.floor(start + step.kernel - 1)
+        for j in range(max(first, 0), min(last + 1, length)):
             seen[j] = True
     return seen
 
