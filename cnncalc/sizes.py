@@ -15,8 +15,8 @@ Per spatial axis, with the other axis kept at the architecture's default:
   input (FCN's crops remove the margin that conv1_1's padding of 100 added); transposed
   convolutions and unpooling read every input their fractional windows reach.
 
-Both sets are periodic in the size with the network's total stride S (the jump of its last
-feature map), beyond the smallest working size; we compute them over two periods, check the
+Both sets are periodic in the size with the network's total stride S (the least common multiple
+of its feature maps' jumps), beyond the smallest working size; we compute them over two periods, check the
 periodicity, and describe them as residues modulo S.
 """
 
@@ -170,6 +170,26 @@ class AxisSizes:
         return sorted(found[:count])
 
 
+WHOLE_MAP = frozenset({"global_avgpool", "global_maxpool", "adaptive_avgpool",
+                       "adaptive_maxpool", "spp", "roi_pool", "flatten", "reshape"})
+
+
+def total_stride(report: Report, axis: int) -> int:
+    """The period of the answers: the least common multiple of every feature map's jump (the
+    deepest downsampling, also in networks that upsample back to full size), leaving out the
+    layers that pool a whole map."""
+    import math
+
+    period = 1
+    for row in report.rows:
+        if row.rf is None or len(row.output) != 3 or row.type in WHOLE_MAP:
+            continue
+        jump = row.rf[axis].jump
+        if jump == int(jump) and jump >= 1:
+            period = math.lcm(period, int(jump))
+    return period
+
+
 def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
     checks: dict[int, Check] = {}
     smallest = None
@@ -183,9 +203,7 @@ def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
         return AxisSizes(name, None, 1, 1, (), (), checks)
     base = list(arch.input)
     base[1 + axis] = smallest
-    rf = analyze_architecture(arch, tuple(base)).rf
-    jump = rf[axis].jump if rf is not None else 1
-    period = int(jump) if jump == int(jump) and jump >= 1 else 1
+    period = total_stride(analyze_architecture(arch, tuple(base)), axis)
     end = smallest + 4 * period
     for n in range(smallest + 1, end + period):
         checks[n] = check(arch, axis, n)

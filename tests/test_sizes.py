@@ -74,3 +74,26 @@ def test_no_size_works(tmp_path):
     result = CliRunner().invoke(app, ["sizes", str(spec)])
     assert result.exit_code == 0
     assert "no height from 1 to 4096 works: concat needs equal spatial sizes" in result.stdout
+
+
+def test_skip_merging_resolutions_works_only_on_multiples_of_the_deepest_stride(tmp_path):
+    # U-Net in miniature: three 2x2 pools, an 8x upsampling, added to a full-size branch. The
+    # add needs 8·⌊⌊⌊H/2⌋/2⌋/2⌋ = H, i.e. H ≡ 0 (mod 8) — even though the output's jump is 1.
+    from cnncalc.loader import load_text
+
+    text = (
+        "input: [3, 64, 64]\nlayers:\n  - parallel:\n      merge: add\n      branches:\n"
+        "        - [{conv: {out: 3, kernel: 3, padding: 1}}]\n"
+        "        - [{maxpool: {kernel: 2}}, {maxpool: {kernel: 2}}, {maxpool: {kernel: 2}},"
+        " {upsample: {scale: 8}}]\n"
+    )
+    arch = load_text(text, "unet.yaml")
+    answer = axis_sizes(arch, 0)
+    for h in range(1, 257):
+        try:
+            cnncalc.analyze(arch, input=f"3x{h}x64")
+            works = True
+        except ShapeError:
+            works = False
+        assert works == (h % 8 == 0 and h >= 8), h
+        assert answer.works(h) == works, h
