@@ -170,20 +170,13 @@ class _Walker:
             return self.node(items[0], flow, scope, prefix)
         index = 0
         for item in items:
-            if isinstance(item, Repeat) and item.name is None:
-                count = self.count(item, scope, prefix)
-                for i in range(count):
-                    inner = {**scope, "i": i}
-                    for sub in item.items:
-                        flow, index = self.numbered(sub, flow, inner, prefix, index)
-            else:
-                flow, index = self.numbered(item, flow, scope, prefix, index)
+            flow, index = self.numbered(item, flow, scope, prefix, index)
         return flow
 
     def numbered(
         self, item: Node, flow: Flow, scope: dict[str, Any], prefix: str, index: int
     ) -> tuple[Flow, int]:
-        if isinstance(item, Repeat) and item.name is None:  # nested unnamed repeats flatten too
+        if isinstance(item, Repeat) and item.name is None:  # its copies number on in this list
             for i in range(self.count(item, scope, prefix)):
                 inner = {**scope, "i": i}
                 for sub in item.items:
@@ -587,7 +580,7 @@ class _Walker:
                 self.diagnostics.append(
                     Diagnostic(path, where, f"branches have unequal jumps along {name}: {listing}")
                 )
-            if len(starts) > 1 and all(is_int(s) or type(s).__name__ == "Fraction" for s in starts):
+            if len(starts) > 1 and all(_is_number(s) for s in starts):
                 listing = ", ".join(f"{n} {rf[axis].start}" for n, rf in fields)
                 self.diagnostics.append(
                     Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
@@ -606,8 +599,12 @@ def _ratio(a: Any, b: Any) -> Any:
     return int(ratio) if getattr(ratio, "is_Integer", False) else ratio
 
 
+def _is_number(value: Any) -> bool:
+    return is_int(value) or isinstance(value, Fraction)
+
+
 def _min(values: list[Any]) -> Any:
-    if all(is_int(v) or type(v).__name__ == "Fraction" for v in values):
+    if all(_is_number(v) for v in values):
         return min(values)
     import sympy
 
@@ -615,7 +612,7 @@ def _min(values: list[Any]) -> Any:
 
 
 def _max(values: list[Any]) -> Any:
-    if all(is_int(v) or type(v).__name__ == "Fraction" for v in values):
+    if all(_is_number(v) for v in values):
         return max(values)
     import sympy
 
