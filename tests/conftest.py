@@ -20,3 +20,10 @@ def pytest_addoption(parser):
         default=False,
         help="Rewrite the golden files under tests/golden/ from the current output.",
     )
+    parser.addoption(
+        "--update-docs",
+        action="store_true",
+        default=False,
+        help="Rewrite the output of every `$ cnncalc` example in README.md and docs/ from a run "
+        "(examples with `...` lines are left for a person to edit).",
+    )
