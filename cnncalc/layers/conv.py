@@ -161,11 +161,11 @@ class Conv(Layer):
         return shapes
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own arguments, padding unresolved: the kernel resolves `same` itself."""
         from .. import reference
 
-        pads = self._pads(tuple(x.shape[1:]))
         return reference.conv2d(
-            x, weights["weight"], weights.get("bias"), stride=self.stride, padding=pads,
+            x, weights["weight"], weights.get("bias"), stride=self.stride, padding=self.padding,
             dilation=self.dilation, groups=self.groups,
         )
 

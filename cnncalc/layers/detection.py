@@ -70,25 +70,9 @@ class SpatialPyramidPool(Layer):
         return (AxisStep(shape[1], shape[1], 0), AxisStep(shape[2], shape[2], 0))
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
-        import numpy as np
-
         from .. import reference
 
-        parts = []
-        for n in self.levels:
-            if self.rule == "adaptive":
-                pooled = (
-                    reference.adaptive_max_pool2d(x, (n, n))
-                    if self.mode == "max"
-                    else reference.adaptive_avg_pool2d(x, (n, n))
-                )
-            else:
-                window = [ceil_div(int(d), n) for d in x.shape[2:]]
-                stride = [int(d) // n for d in x.shape[2:]]
-                pool = reference.max_pool2d if self.mode == "max" else reference.avg_pool2d
-                pooled = pool(x, tuple(window), tuple(stride))
-            parts.append(pooled.reshape(x.shape[0], -1))
-        return np.concatenate(parts, axis=1)
+        return reference.spatial_pyramid_pool(x, self.levels, self.mode, self.rule)
 
     def describe(self) -> str:
         return "levels " + ",".join(map(str, self.levels))

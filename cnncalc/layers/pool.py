@@ -95,29 +95,20 @@ class MaxPool(_Pool):
         return out[0] * out[1] * out[2] * (self.kernel[0] * self.kernel[1] - 1)
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own arguments, padding unresolved: the kernel resolves `same` itself."""
         from .. import reference
 
-        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
-        if (t, left) != (b, r):  # asymmetric (`same`): pad with −∞ by hand, then pool unpadded
-            import numpy as np
-
-            x = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)), constant_values=-np.inf)
-            t = left = 0
         return reference.max_pool2d(
-            x, self.kernel, self.step, (t, left), dilation=self.dilation, ceil_mode=self.ceil_mode
+            x, self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode
         )
-
 
     def indices(self, x: Any) -> Any:
         """Where each maximum came from (flat index into each input plane), for max_unpool."""
         from .. import reference
 
-        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
-        if (t, left) != (b, r):
-            raise SpecError("max_unpool of a maxpool with asymmetric (`same`) padding is not supported")
         return reference.max_pool2d(
-            x, self.kernel, self.step, (t, left), dilation=self.dilation,
-            ceil_mode=self.ceil_mode, return_indices=True,
+            x, self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode,
+            return_indices=True,
         )[1]
 
 
@@ -141,12 +132,11 @@ class AvgPool(_Pool):
         return out[0] * out[1] * out[2] * self.kernel[0] * self.kernel[1]
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own arguments, padding unresolved: the kernel resolves `same` itself."""
         from .. import reference
 
-        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
         return reference.avg_pool2d(
-            x, self.kernel, self.step, (t, left), ceil_mode=self.ceil_mode,
-            count_include_pad=self.count_include_pad,
+            x, self.kernel, self.stride, self.padding, self.ceil_mode, self.count_include_pad
         )
 
 

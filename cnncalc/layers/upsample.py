@@ -166,11 +166,12 @@ class Upsample(Layer):
         return tuple(steps)  # type: ignore[return-value]
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own `size` or `scale` (the kernel computes ⌊H·scale⌋ itself)."""
         from .. import reference
 
         return reference.interpolate(
-            x, size=self._target(tuple(x.shape[1:])), mode=self.mode,
-            align_corners=self.align_corners if self.mode == "bilinear" else None,
+            x, size=self.size, scale_factor=self.scale if self.size is None else None,
+            mode=self.mode, align_corners=self.align_corners if self.mode == "bilinear" else None,
         )
 
     def describe(self) -> str:
@@ -222,12 +223,14 @@ class MaxUnpool(Layer):
         )
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The pool's own arguments; the output takes the size of the tensor that really went into
+        the pool (`weights["output_size"]`, from the run), not the predicted one."""
         from .. import reference
 
-        pad = self.pool._pads(self.pool_input)
+        pool = self.pool
         return reference.max_unpool2d(
-            x, weights["indices"], self.pool.kernel, self.pool.step, (pad[0][0], pad[1][0]),
-            output_size=self.pool_input[1:],  # type: ignore[index]
+            x, weights["indices"], pool.kernel, pool.stride, pool.padding,
+            output_size=weights["output_size"],
         )
 
     def describe(self) -> str:
