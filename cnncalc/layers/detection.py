@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ShapeError, SpecError
 from ..shape import Shape, ceil_div, format_shape, is_int, product
-from .base import AxisStep, Layer, register
+from .base import AxisStep, DataMovement, Layer, MacFree, ParameterFree, register
 from .conv import _pair_text, need_spatial
 from .pool import adaptive_windows
 
@@ -23,7 +23,7 @@ def he2014_bins(size: Any, levels: int) -> tuple[Any, Any, Any]:
 
 @register("spp", "spatial_pyramid_pool")
 @dataclass(frozen=True, slots=True)
-class SpatialPyramidPool(Layer):
+class SpatialPyramidPool(ParameterFree, MacFree):
     """Spatial pyramid pooling (He et al. 2014): max-pool the map into n x n bins for each
     level n and concatenate, so any input size gives C·Σn² features."""
 
@@ -80,7 +80,7 @@ class SpatialPyramidPool(Layer):
 
 @register("roi_pool", "roipool")
 @dataclass(frozen=True, slots=True)
-class RoIPool(Layer):
+class RoIPool(ParameterFree, MacFree):
     """Region-of-interest max pooling (Fast R-CNN): each of R regions of the map becomes an
     out_h x out_w map; the layers after it run once per region (R copies)."""
 
@@ -92,6 +92,7 @@ class RoIPool(Layer):
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x o_h x o_w per region."""
         need_spatial("roi_pool", shape)
         return (shape[0], *self.out)
 
@@ -127,7 +128,7 @@ class RoIPool(Layer):
 
 @register("reshape", "view")
 @dataclass(frozen=True, slots=True)
-class Reshape(Layer):
+class Reshape(DataMovement):
     """A new shape for the same elements (YOLO's 1470 -> 30x7x7); [C, H, W] or [F]."""
 
     to: tuple[Any, ...]
@@ -136,6 +137,7 @@ class Reshape(Layer):
     PRIMARY = "to"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """`to`, when it holds as many elements."""
         have, want = product(shape), product(self.to)
         if is_int(have) and is_int(want) and have != want:
             raise ShapeError(
@@ -145,6 +147,7 @@ class Reshape(Layer):
         return tuple(self.to)
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep] | None:
+        """Identity when only channels regroup; the whole map when positions mix; None if flat."""
         if len(shape) == 3 and len(self.to) == 3 and tuple(shape[1:]) == tuple(self.to[1:]):
             return (AxisStep(1, 1, 0), AxisStep(1, 1, 0))
         if len(shape) == 3:  # positions mix: every element may come from anywhere
@@ -160,7 +163,7 @@ class Reshape(Layer):
 
 @register("crop")
 @dataclass(frozen=True, slots=True)
-class Crop(Layer):
+class Crop(DataMovement):
     """Crop to the spatial size of an earlier layer's output (FCN's alignment crop), starting
     `offset` pixels from the top left."""
 
@@ -177,6 +180,7 @@ class Crop(Layer):
         return Crop(self.to, self.offset, row.output)
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x the referenced layer's H x W."""
         need_spatial("crop", shape)
         target = self.target
         for i, axis in enumerate(("height", "width")):

@@ -8,12 +8,12 @@ from typing import Any
 
 from ..errors import SpecError
 from ..shape import Shape, ceil_div, exact, is_int
-from .base import AxisStep, Layer, register
+from .base import AxisStep, MacFree, ParameterFree, register
 from .conv import AXES, _pair_text, need_spatial, padding_text, resolve_padding, window_output
 
 
 @dataclass(frozen=True, slots=True)
-class _Pool(Layer):
+class _Pool(ParameterFree, MacFree):
     kernel: tuple[Any, Any]
     stride: tuple[Any, Any] | None = None  # defaults to the kernel, as in PyTorch
     padding: Any = ((0, 0), (0, 0))
@@ -55,6 +55,7 @@ class _Pool(Layer):
         return (shape[0], h, w)
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
+        """Kernel d(k−1)+1, stride s, the top/left padding."""
         pads = self._pads(shape)
         return tuple(  # type: ignore[return-value]
             AxisStep(self.dil[i] * (self.kernel[i] - 1) + 1, self.step[i], pads[i][0])
@@ -142,13 +143,14 @@ class AvgPool(_Pool):
 
 @register("global_avgpool", "global_avg_pool", "gap")
 @dataclass(frozen=True, slots=True)
-class GlobalAvgPool(Layer):
+class GlobalAvgPool(ParameterFree, MacFree):
     """Average over the whole feature map: C x H x W -> C x 1 x 1."""
 
     FIELDS = {}
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x 1 x 1."""
         need_spatial(self.TYPE, shape)
         return (shape[0], 1, 1)
 
@@ -184,7 +186,7 @@ def adaptive_windows(size: int, out: int) -> list[int]:
 
 @register("adaptive_avgpool", "adaptive_avg_pool")
 @dataclass(frozen=True, slots=True)
-class AdaptiveAvgPool(Layer):
+class AdaptiveAvgPool(ParameterFree, MacFree):
     """Pooling to a fixed output size, PyTorch's window rule."""
 
     out: tuple[Any, Any]
@@ -194,6 +196,7 @@ class AdaptiveAvgPool(Layer):
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x o_h x o_w."""
         need_spatial(self.TYPE, shape)
         return (shape[0], *self.out)
 
