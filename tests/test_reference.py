@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cnncalc import reference as R
@@ -328,6 +328,60 @@ def test_avg_pool2d(data):
     x = rand(data, (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), *hw))
     y = R.avg_pool2d(x, k, stride, p, ceil_mode, include, override)
     close(y, avg_pool2d_loop(x, k, s, p, ceil_mode, include, override))
+
+
+def tf_same(n, k, s, d):
+    """TensorFlow's "same" from its definition: the output is ⌈n/s⌉, so the windows must reach
+    (⌈n/s⌉ − 1)·s + d(k−1)+1 pixels; the missing ones are padding, the odd one after."""
+    total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def padded_pool_loop(x, k, s, pads, d, reduce):
+    """Floor-mode pooling with (before, after) padding per axis, by loops: window i starts at
+    i·s − before while it ends inside n + after; reduce(values inside the input, positions inside
+    the padded input)."""
+    n_, c_, h, w = x.shape
+    starts = [
+        list(range(-pp[0], nn + pp[1] - (dd * (kk - 1) + 1) + 1, ss))
+        for nn, kk, ss, pp, dd in zip((h, w), k, s, pads, d, strict=True)
+    ]
+    y = np.zeros((n_, c_, len(starts[0]), len(starts[1])))
+    for i, r0 in enumerate(starts[0]):
+        for j, q0 in enumerate(starts[1]):
+            cells = [(r0 + a * d[0], q0 + b * d[1]) for a in range(k[0]) for b in range(k[1])]
+            real = [(r, q) for r, q in cells if inside(r, h) and inside(q, w)]
+            for n in range(n_):
+                for c in range(c_):
+                    y[n, c, i, j] = reduce([x[n, c, r, q] for r, q in real], len(cells))
+    return y
+
+
+@MANY
+@given(st.data())
+def test_pools_resolve_same_and_asymmetric_padding(data):
+    k, s, d = draw_pair(data, 1, 4, "k"), draw_pair(data, 1, 3, "s"), draw_pair(data, 1, 2, "d")
+    hw = draw_pair(data, 1, 9, "size")
+    if data.draw(st.booleans(), label="same"):
+        padding = "same"
+        pads = tuple(tf_same(n, kk, ss, dd) for n, kk, ss, dd in zip(hw, k, s, d, strict=True))
+        avg_pads = tuple(tf_same(n, kk, ss, 1) for n, kk, ss in zip(hw, k, s, strict=True))
+    else:
+        pads = avg_pads = padding = tuple(
+            tuple(data.draw(st.integers(0, 2), label=side) for side in sides)
+            for sides in (("top", "bottom"), ("left", "right"))
+        )
+    fits = [n + sum(p) >= dd * (kk - 1) + 1 for n, p, dd, kk in zip(hw, pads, d, k, strict=True)]
+    assume(all(fits))
+    x = rand(data, (1, 2, *hw))
+    biggest = padded_pool_loop(x, k, s, pads, d, lambda v, _: max(v, default=-math.inf))
+    close(R.max_pool2d(x, k, s, padding, d), biggest)
+    mean_all = padded_pool_loop(x, k, s, avg_pads, (1, 1), lambda v, cells: sum(v) / cells)
+    close(R.avg_pool2d(x, k, s, padding), mean_all)
+    mean_real = padded_pool_loop(
+        x, k, s, avg_pads, (1, 1), lambda v, _: sum(v) / len(v) if v else 0.0
+    )
+    close(R.avg_pool2d(x, k, s, padding, count_include_pad=False), mean_real)
 
 
 @MANY
