@@ -22,6 +22,7 @@ from . import reference
 from .engine import analyze_architecture, covers_map
 from .errors import SpecError
 from .layers.base import Layer
+from .layers.detection import Crop
 from .layers.pool import MaxPool
 from .layers.upsample import MaxUnpool
 from .nodes import Architecture
@@ -89,6 +90,7 @@ class NumpyRunner:
         self.records: list[tuple[tuple[int, ...] | None, int, int, int, str]] = []
         self.tape: list[tuple[Layer | None, list[int | None], tuple[int, ...] | None]] = []
         self.pool_inputs: dict[int, Any] = {}  # id(maxpool layer) -> its input, for max_unpool
+        self.shapes: dict[str, tuple[int, ...]] = {}  # path -> the real output shape, for crop
 
     def _traced(self, value: Any, layer: Layer | None, parents: list[Any]) -> Traced | None:
         self.tape.append(
@@ -101,7 +103,10 @@ class NumpyRunner:
         return None if value is None else Traced(value, len(self.tape) - 1)
 
     def leaf(self, layer: Layer, x: Any, path: str) -> Any:
-        return self._traced(self._leaf(layer, None if x is None else x.value, path), layer, [x])
+        y = self._leaf(layer, None if x is None else x.value, path)
+        if y is not None:
+            self.shapes[path] = tuple(y.shape[1:])
+        return self._traced(y, layer, [x])
 
     def merge(self, kind: str, xs: list[Any], path: str) -> Any:
         values = [None if x is None else x.value for x in xs]
@@ -136,6 +141,8 @@ class NumpyRunner:
                 pool_input = self.pool_inputs[id(layer.pool)]  # the real tensor, not a prediction
                 weights["indices"] = layer.pool.indices(pool_input)
                 weights["output_size"] = pool_input.shape[2:]
+            if isinstance(layer, Crop):  # the referenced layer's real size, not its prediction
+                weights["target_size"] = self.shapes[layer.target_path][1:]
             with reference.count_macs() as counted:
                 y = layer.forward(x, weights)
         except Exception as exc:  # noqa: BLE001  (a kernel refusing the input is a finding)
@@ -186,6 +193,7 @@ def verify(
         )
     runner = NumpyRunner(seed, dtype, tick)
     x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
+    runner.shapes["input"] = tuple(x.shape[1:])
     report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
     checks = tuple(
         Check(

@@ -170,6 +170,7 @@ class Crop(DataMovement):
     to: str
     offset: tuple[Any, Any] = (0, 0)
     target: Shape | None = field(default=None, compare=False)
+    target_path: str | None = field(default=None, compare=False)  # the referenced row's path
 
     FIELDS = {"to": "name", "offset": "pair0"}
     REFERENCE = "to"
@@ -177,7 +178,7 @@ class Crop(DataMovement):
     def bind(self, layer: Layer, row: Any) -> Crop:
         if len(row.output) != 3:
             raise SpecError(f"crop 'to' must name a layer with a feature map; {row.path} is flat")
-        return Crop(self.to, self.offset, row.output)
+        return Crop(self.to, self.offset, row.output, row.path)
 
     def output_shape(self, shape: Shape) -> Shape:
         """C x the referenced layer's H x W."""
@@ -197,8 +198,12 @@ class Crop(DataMovement):
         return (AxisStep(1, 1, -self.offset[0]), AxisStep(1, 1, -self.offset[1]))
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """Cut to the size the referenced layer really produced (`weights["target_size"]`, from
+        the run), not to the predicted one."""
         t, left = self.offset
-        h, w = self.target[1:]  # type: ignore[index]
+        h, w = weights["target_size"]
+        if t + h > x.shape[2] or left + w > x.shape[3]:
+            raise ValueError(f"crop to {h}x{w} at offset {t},{left} of a {x.shape[2]}x{x.shape[3]} map")
         return x[:, :, t : t + h, left : left + w]
 
     def describe(self) -> str:
