@@ -576,8 +576,8 @@ def verify_command(
     format: FormatOpt = Format.table,
 ) -> None:
     """Run the network with the NumPy reference kernels (random weights of exactly the predicted
-    sizes, a random input) and check every predicted shape and parameter count. Exit 1 on any
-    disagreement."""
+    sizes, a random input) and check every predicted shape, parameter, buffer and MAC count (the
+    MACs the kernels perform). Exit 1 on any disagreement."""
     from rich.progress import Progress
 
     from . import load
@@ -629,6 +629,10 @@ def verify_command(
                             "computed_shape": list(c.computed_shape) if c.computed_shape else None,
                             "predicted_params": c.predicted_params,
                             "allocated_params": c.allocated_params,
+                            "predicted_buffers": c.predicted_buffers,
+                            "allocated_buffers": c.allocated_buffers,
+                            "predicted_macs": c.predicted_macs,
+                            "counted_macs": c.counted_macs,
                             "ok": c.ok,
                             "error": c.error or None,
                         }
@@ -696,6 +700,12 @@ def verify_command(
                 f"{format_shape(c.computed_shape) if c.computed_shape else '-'}; params predicted "
                 f"{c.predicted_params}, allocated {c.allocated_params}"
             )
+            for name, predicted, actual, verb in (
+                ("buffers", c.predicted_buffers, c.allocated_buffers, "allocated"),
+                ("MACs", c.predicted_macs, c.counted_macs, "counted by the kernels"),
+            ):
+                if predicted != actual:
+                    what += f"; {name} predicted {predicted}, {verb} {actual}"
             print(f"cnncalc: disagreement at {c.path} ({c.type}): {what}", file=sys.stderr)
         raise typer.Exit(1)
 

@@ -1,9 +1,12 @@
 """`cnncalc verify`: run the network for real with the NumPy reference kernels and check every
-predicted shape and parameter count against what the computation produces.
+predicted shape, parameter count, buffer count and MAC count against what the computation
+produces.
 
 Weights are allocated from each layer's torch-style tensor shapes, taken from the tensor that
 actually arrives (not from the engine's prediction), and the allocated arrays are what the
-parameter check counts.
+parameter check counts. The kernels get the layers' own arguments (padding `same`, ceil_mode, a
+scale factor) and resolve them from the real input; the MACs are the multiply-accumulates the
+kernels' matmuls perform on the real operands (reference.count_macs), not the layers' formulas.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from . import reference
 from .engine import analyze_architecture, covers_map
 from .errors import SpecError
 from .layers.base import Layer
+from .layers.detection import Crop
 from .layers.pool import MaxPool
 from .layers.upsample import MaxUnpool
 from .nodes import Architecture
@@ -34,6 +39,10 @@ class Check:
     predicted_params: int
     allocated_params: int
     error: str = ""
+    predicted_buffers: int = 0
+    allocated_buffers: int = 0
+    predicted_macs: int = 0
+    counted_macs: int = 0
 
     @property
     def ok(self) -> bool:
@@ -41,6 +50,8 @@ class Check:
             not self.error
             and self.predicted_shape == self.computed_shape
             and self.predicted_params == self.allocated_params
+            and self.predicted_buffers == self.allocated_buffers
+            and self.predicted_macs == self.counted_macs
         )
 
 
@@ -75,9 +86,11 @@ class NumpyRunner:
         self.rng = np.random.default_rng(seed)
         self.dtype = dtype
         self.tick = tick
-        self.records: list[tuple[tuple[int, ...] | None, int, str]] = []
+        # per node: (computed shape, allocated params, allocated buffers, counted MACs, error)
+        self.records: list[tuple[tuple[int, ...] | None, int, int, int, str]] = []
         self.tape: list[tuple[Layer | None, list[int | None], tuple[int, ...] | None]] = []
         self.pool_inputs: dict[int, Any] = {}  # id(maxpool layer) -> its input, for max_unpool
+        self.shapes: dict[str, tuple[int, ...]] = {}  # path -> the real output shape, for crop
 
     def _traced(self, value: Any, layer: Layer | None, parents: list[Any]) -> Traced | None:
         self.tape.append(
@@ -90,7 +103,10 @@ class NumpyRunner:
         return None if value is None else Traced(value, len(self.tape) - 1)
 
     def leaf(self, layer: Layer, x: Any, path: str) -> Any:
-        return self._traced(self._leaf(layer, None if x is None else x.value, path), layer, [x])
+        y = self._leaf(layer, None if x is None else x.value, path)
+        if y is not None:
+            self.shapes[path] = tuple(y.shape[1:])
+        return self._traced(y, layer, [x])
 
     def merge(self, kind: str, xs: list[Any], path: str) -> Any:
         values = [None if x is None else x.value for x in xs]
@@ -98,11 +114,11 @@ class NumpyRunner:
 
     def _leaf(self, layer: Layer, x: Any, path: str) -> Any:
         if x is None:  # an earlier layer failed: nothing to compute
-            self.records.append((None, 0, "not run: an earlier layer failed"))
+            self.records.append((None, 0, 0, 0, "not run: an earlier layer failed"))
             return None
         shape = tuple(int(d) for d in x.shape[1:])
         weights: dict[str, Any] = {}
-        allocated = 0
+        allocated = buffers = 0
         try:
             for name, dims in layer.weight_shapes(shape).items():
                 # He-scaled uniform U(−a, a), a = √(6/fan_in): uniform numbers come about seven
@@ -117,30 +133,36 @@ class NumpyRunner:
                 weights[name] = (
                     np.ones(dims, self.dtype) if name.endswith("var") else np.zeros(dims, self.dtype)
                 )
+                buffers += weights[name].size
             weights.update(layer.extra_inputs(shape, self.rng))
             if isinstance(layer, MaxPool):
                 self.pool_inputs[id(layer)] = x
             if isinstance(layer, MaxUnpool):
-                weights["indices"] = layer.pool.indices(self.pool_inputs[id(layer.pool)])
-            y = layer.forward(x, weights)
+                pool_input = self.pool_inputs[id(layer.pool)]  # the real tensor, not a prediction
+                weights["indices"] = layer.pool.indices(pool_input)
+                weights["output_size"] = pool_input.shape[2:]
+            if isinstance(layer, Crop):  # the referenced layer's real size, not its prediction
+                weights["target_size"] = self.shapes[layer.target_path][1:]
+            with reference.count_macs() as counted:
+                y = layer.forward(x, weights)
         except Exception as exc:  # noqa: BLE001  (a kernel refusing the input is a finding)
-            self.records.append((None, allocated, f"{type(exc).__name__}: {exc}"))
+            self.records.append((None, allocated, buffers, 0, f"{type(exc).__name__}: {exc}"))
             self._tick()
             return None
-        self.records.append((tuple(int(d) for d in y.shape[1:]), allocated, ""))
+        self.records.append((tuple(int(d) for d in y.shape[1:]), allocated, buffers, counted.macs, ""))
         self._tick()
         return y
 
     def _merge(self, kind: str, xs: list[Any], path: str) -> Any:
         if any(x is None for x in xs):
-            self.records.append((None, 0, "not run: an earlier layer failed"))
+            self.records.append((None, 0, 0, 0, "not run: an earlier layer failed"))
             return None
         try:
             y = np.concatenate(xs, axis=1) if kind == "concat" else sum(xs[1:], xs[0])
         except ValueError as exc:
-            self.records.append((None, 0, f"{kind}: {exc}"))
+            self.records.append((None, 0, 0, 0, f"{kind}: {exc}"))
             return None
-        self.records.append((tuple(int(d) for d in y.shape[1:]), 0, ""))
+        self.records.append((tuple(int(d) for d in y.shape[1:]), 0, 0, 0, ""))
         self._tick()
         return y
 
@@ -171,6 +193,7 @@ def verify(
         )
     runner = NumpyRunner(seed, dtype, tick)
     x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
+    runner.shapes["input"] = tuple(x.shape[1:])
     report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
     checks = tuple(
         Check(
@@ -181,8 +204,14 @@ def verify(
             predicted_params=row.params,
             allocated_params=allocated,
             error=error,
+            predicted_buffers=row.buffers,
+            allocated_buffers=buffers,
+            predicted_macs=row.macs,
+            counted_macs=macs,
         )
-        for row, (computed, allocated, error) in zip(report.rows, runner.records, strict=True)
+        for row, (computed, allocated, buffers, macs, error) in zip(
+            report.rows, runner.records, strict=True
+        )
     )
     return Verification(report, checks, runner.tape)
 

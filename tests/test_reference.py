@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cnncalc import reference as R
@@ -330,6 +330,60 @@ def test_avg_pool2d(data):
     close(y, avg_pool2d_loop(x, k, s, p, ceil_mode, include, override))
 
 
+def tf_same(n, k, s, d):
+    """TensorFlow's "same" from its definition: the output is ⌈n/s⌉, so the windows must reach
+    (⌈n/s⌉ − 1)·s + d(k−1)+1 pixels; the missing ones are padding, the odd one after."""
+    total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def padded_pool_loop(x, k, s, pads, d, reduce):
+    """Floor-mode pooling with (before, after) padding per axis, by loops: window i starts at
+    i·s − before while it ends inside n + after; reduce(values inside the input, positions inside
+    the padded input)."""
+    n_, c_, h, w = x.shape
+    starts = [
+        list(range(-pp[0], nn + pp[1] - (dd * (kk - 1) + 1) + 1, ss))
+        for nn, kk, ss, pp, dd in zip((h, w), k, s, pads, d, strict=True)
+    ]
+    y = np.zeros((n_, c_, len(starts[0]), len(starts[1])))
+    for i, r0 in enumerate(starts[0]):
+        for j, q0 in enumerate(starts[1]):
+            cells = [(r0 + a * d[0], q0 + b * d[1]) for a in range(k[0]) for b in range(k[1])]
+            real = [(r, q) for r, q in cells if inside(r, h) and inside(q, w)]
+            for n in range(n_):
+                for c in range(c_):
+                    y[n, c, i, j] = reduce([x[n, c, r, q] for r, q in real], len(cells))
+    return y
+
+
+@MANY
+@given(st.data())
+def test_pools_resolve_same_and_asymmetric_padding(data):
+    k, s, d = draw_pair(data, 1, 4, "k"), draw_pair(data, 1, 3, "s"), draw_pair(data, 1, 2, "d")
+    hw = draw_pair(data, 1, 9, "size")
+    if data.draw(st.booleans(), label="same"):
+        padding = "same"
+        pads = tuple(tf_same(n, kk, ss, dd) for n, kk, ss, dd in zip(hw, k, s, d, strict=True))
+        avg_pads = tuple(tf_same(n, kk, ss, 1) for n, kk, ss in zip(hw, k, s, strict=True))
+    else:
+        pads = avg_pads = padding = tuple(
+            tuple(data.draw(st.integers(0, 2), label=side) for side in sides)
+            for sides in (("top", "bottom"), ("left", "right"))
+        )
+    fits = [n + sum(p) >= dd * (kk - 1) + 1 for n, p, dd, kk in zip(hw, pads, d, k, strict=True)]
+    assume(all(fits))
+    x = rand(data, (1, 2, *hw))
+    biggest = padded_pool_loop(x, k, s, pads, d, lambda v, _: max(v, default=-math.inf))
+    close(R.max_pool2d(x, k, s, padding, d), biggest)
+    mean_all = padded_pool_loop(x, k, s, avg_pads, (1, 1), lambda v, cells: sum(v) / cells)
+    close(R.avg_pool2d(x, k, s, padding), mean_all)
+    mean_real = padded_pool_loop(
+        x, k, s, avg_pads, (1, 1), lambda v, _: sum(v) / len(v) if v else 0.0
+    )
+    close(R.avg_pool2d(x, k, s, padding, count_include_pad=False), mean_real)
+
+
 @MANY
 @given(st.data())
 def test_max_unpool2d(data):
@@ -547,8 +601,80 @@ def test_conv_padding_forms():
     bottom = [10 + 11 + 15 + 16, (11 + 12 + 13) + (16 + 17 + 18), 13 + 14 + 18 + 19]
     close(tf, [[[top, bottom]]])
     assert R.conv2d(x, w, padding="valid").shape == (1, 1, 3, 4)
+    # the kernel resolves a strided "same" itself (TensorFlow's rule), to the same numbers
+    close(R.conv2d(x, np.ones((1, 1, 3, 3)), stride=2, padding="same"), [[[top, bottom]]])
     with pytest.raises(ValueError):
-        R.conv2d(x, w, stride=2, padding="same")
+        R.conv2d(x, w, padding="full")
+
+
+# TensorFlow's "same" by hand: output ⌈H/s⌉, total padding (⌈H/s⌉ − 1)·s + d(k−1)+1 − H (at
+# least 0), the odd pixel after. (H, k, s, d) -> (before, after), output.
+SAME_CASES = [
+    ((225, 3, 2, 1), (1, 1), 113),  # 112·2 + 3 − 225 = 2
+    ((224, 3, 2, 1), (0, 1), 112),  # 111·2 + 3 − 224 = 1: the odd pixel at the bottom
+    ((7, 2, 2, 1), (0, 1), 4),  # 3·2 + 2 − 7 = 1
+    ((5, 1, 2, 1), (0, 0), 3),  # 2·2 + 1 − 5 = 0
+    ((12, 1, 5, 1), (0, 0), 3),  # 2·5 + 1 − 12 = −1: no padding, never negative
+    ((11, 2, 5, 1), (0, 1), 3),  # 2·5 + 2 − 11 = 1
+    ((6, 5, 1, 2), (4, 4), 6),  # dilated: d(k−1)+1 = 9, 5 + 9 − 6 = 8
+    ((1, 3, 4, 1), (1, 1), 1),  # 0 + 3 − 1 = 2
+    ((9, 4, 3, 1), (0, 1), 3),  # 2·3 + 4 − 9 = 1
+]
+
+
+@pytest.mark.parametrize(("case", "pads", "out"), SAME_CASES)
+def test_same_padding_is_resolved_by_the_kernels(case, pads, out):
+    from cnncalc.reference._common import resolve_padding
+
+    h, k, s, d = case
+    assert resolve_padding("same", (h, 3), (k, 1), (s, 1), (d, 1))[0] == pads
+    x = np.ones((1, 1, h, 3))
+    assert R.conv2d(x, np.ones((1, 1, k, 1)), stride=(s, 1), padding="same", dilation=(d, 1)).shape[2] == out
+    assert R.max_pool2d(x, (k, 1), (s, 1), "same", (d, 1)).shape[2] == out
+    if d == 1:
+        assert R.avg_pool2d(x, (k, 1), (s, 1), "same").shape[2] == out
+
+
+def test_same_pooling_pads_at_the_bottom_right():
+    x = np.arange(25.0).reshape(1, 1, 5, 5)  # x[r, q] = 5r + q
+    # 2x2 stride 2 on 5: ⌈5/2⌉ = 3, total 2·2 + 2 − 5 = 1 → (0, 1): the last window is row/col 4
+    y = R.max_pool2d(x, 2, 2, "same")
+    close(y[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    close(y, R.max_pool2d(x, 2, 2, ((0, 1), (0, 1))))
+    _, idx = R.max_pool2d(x, 2, 2, "same", return_indices=True)
+    np.testing.assert_array_equal(idx[0, 0], [[6, 8, 9], [16, 18, 19], [21, 23, 24]])
+    # 3x3 stride 2 on 5: total 2·2 + 3 − 5 = 2 → (1, 1); the corner window holds 2x2 real pixels
+    ones = np.ones((1, 1, 5, 5))
+    avg = R.avg_pool2d(ones, 3, 2, "same")
+    close(avg[0, 0, 0], [4 / 9, 2 / 3, 4 / 9])
+    close(R.avg_pool2d(ones, 3, 2, "same", count_include_pad=False), np.ones((1, 1, 3, 3)))
+    # asymmetric explicit padding: 1 row on top, none at the bottom; 2x2 stride 2 on 4 → 2 rows
+    # (⌊(4 + 1 − 2)/2⌋ + 1), windows rows [−1, 1) and [1, 3)
+    close(R.max_pool2d(x[:, :, :4, :4], 2, 2, ((1, 0), (0, 0)))[0, 0], [[1, 3], [11, 13]])
+    # max_unpool2d puts them back given the size; "same" without one is refused
+    y, idx = R.max_pool2d(x, 2, 2, "same", return_indices=True)
+    back = R.max_unpool2d(y, idx, 2, 2, "same", output_size=(5, 5))
+    assert back.shape == (1, 1, 5, 5) and back[0, 0, 4, 4] == 24 and back[0, 0, 0, 0] == 0
+    with pytest.raises(ValueError):
+        R.max_unpool2d(y, idx, 2, 2, "same")
+
+
+def test_kernels_count_the_multiply_accumulates_they_perform():
+    from cnncalc.reference._common import count_macs
+
+    x = np.ones((1, 3, 7, 7))
+    with count_macs() as c:
+        R.conv2d(x, np.ones((8, 3, 3, 3)), stride=2, padding="same")  # 8x4x4 out, 3·3·3 each
+    assert c.macs == 8 * 4 * 4 * 27
+    with count_macs() as c:
+        R.conv2d(x, np.ones((6, 1, 3, 3)), groups=3)  # 6x5x5 out, each over 1·3·3 inputs
+        R.conv_transpose2d(x, np.ones((3, 2, 2, 2)), stride=2)  # every input meets 2·2·2 taps
+        R.linear(np.ones((2, 10)), np.ones((4, 10)))  # 2 rows · 10 · 4
+    assert c.macs == 6 * 25 * 9 + 3 * 49 * 8 + 2 * 10 * 4
+    R.conv2d(x, np.ones((8, 3, 3, 3)))  # outside a count: nothing recorded, nothing kept
+    with count_macs() as c:
+        R.max_pool2d(x, 2)
+    assert c.macs == 0
 
 
 def test_grouped_and_depthwise_conv():

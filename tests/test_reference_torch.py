@@ -78,6 +78,43 @@ def test_conv2d_asymmetric_padding_is_pad_then_conv():
     same(R.conv2d(x, w, stride=2, padding=pads, groups=2), expected)
 
 
+def tf_same(n, k, s, d):
+    """TensorFlow's "same" by its definition: output ⌈n/s⌉, total padding what that needs (at
+    least 0), the odd pixel after."""
+    total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+@MANY
+@given(st.data())
+def test_same_and_asymmetric_padding_at_any_stride_is_pad_then_torch(data):
+    """The kernels resolve "same" (TensorFlow's, strided too) and ((t, b), (l, r)) themselves:
+    the result equals torch's kernels on an input padded by F.pad, for conv, max and avg pools."""
+    k, s, d = draw_pair(data, 1, 4, "k"), draw_pair(data, 1, 3, "s"), draw_pair(data, 1, 2, "d")
+    hw = draw_pair(data, 1, 11, "size")
+    if data.draw(st.booleans(), label="same"):
+        padding = "same"
+        pads = tuple(tf_same(n, kk, ss, dd) for n, kk, ss, dd in zip(hw, k, s, d, strict=True))
+    else:
+        pads = padding = tuple(
+            tuple(data.draw(st.integers(0, 2), label=side) for side in sides)
+            for sides in (("top", "bottom"), ("left", "right"))
+        )
+    if any(n + sum(p) < dd * (kk - 1) + 1 for n, p, dd, kk in zip(hw, pads, d, k, strict=True)):
+        return  # the window does not fit
+    (t, b), (left, r) = pads
+    x = rand(data, (data.draw(st.integers(1, 2)), 2, *hw))
+    w = rand(data, (3, 2, *k))
+    expected = F.conv2d(F.pad(T(x), (left, r, t, b)), T(w), None, s, 0, d)
+    same(R.conv2d(x, w, None, s, padding, d), expected)
+    neg = F.pad(T(x), (left, r, t, b), value=-np.inf)
+    same(R.max_pool2d(x, k, s, padding, d), F.max_pool2d(neg, k, s, 0, d))
+    if padding == "same":  # avg_pool2d has no dilation: its "same" is the d = 1 one
+        (t, b), (left, r) = (tf_same(n, kk, ss, 1) for n, kk, ss in zip(hw, k, s, strict=True))
+    zero = F.pad(T(x), (left, r, t, b))  # count_include_pad: padding counts in every divisor
+    same(R.avg_pool2d(x, k, s, padding), F.avg_pool2d(zero, k, s, 0))
+
+
 def test_conv2d_float32_matches_torch():
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 16, 20, 21), dtype=np.float32)

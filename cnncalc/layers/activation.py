@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..shape import Shape, product
-from .base import Layer, register
+from .base import Elementwise, Layer, NoOtherOps, register
 
 
 @dataclass(frozen=True, slots=True)
-class _Activation(Layer):
+class _Activation(Elementwise):
     FIELDS = {}
     EXTRA_KIND = "activation"
     NONLINEAR = True
@@ -83,7 +83,7 @@ class Softmax(_Activation):
 
 @register("dropout", "dropout2d")
 @dataclass(frozen=True, slots=True)
-class Dropout(Layer):
+class Dropout(Elementwise, NoOtherOps):
     """Identity at inference; no parameters, no operations counted."""
 
     p: float = 0.5

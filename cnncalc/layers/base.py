@@ -3,6 +3,11 @@
 A leaf layer type is one frozen dataclass: its fields are its YAML arguments (with their kinds in
 FIELDS), and its methods give the output shape, the cost and the receptive-field step, each with
 its formula in the docstring. Adding a layer type is one class here plus rows in its test table.
+
+Every registered type states each formula in FORMULAS, or inherits it from an explicit base that
+says why it holds (Elementwise, ParameterFree, MacFree, NoOtherOps, DataMovement): `register`
+refuses a class that would fall back on Layer, so a forgotten `macs` fails at import instead of
+counting 0.
 """
 
 from __future__ import annotations
@@ -19,8 +24,22 @@ from ..shape import Shape, is_int
 REGISTRY: dict[str, type[Layer]] = {}
 
 
+FORMULAS = ("output_shape", "params", "buffers", "macs", "extra_flops", "rf_steps")
+
+
+def missing_formulas(cls: type[Layer]) -> list[str]:
+    """The FORMULAS that `cls` neither defines nor inherits from a class other than Layer."""
+    return [name for name in FORMULAS if getattr(cls, name) is getattr(Layer, name)]
+
+
 def register(*names: str) -> Callable[[type[Layer]], type[Layer]]:
     def add(cls: type[Layer]) -> type[Layer]:
+        if missing := missing_formulas(cls):
+            raise TypeError(
+                f"layer type {names[0]!r} ({cls.__name__}) does not state {', '.join(missing)}: "
+                "define each, or inherit it from an explicit base (Elementwise, ParameterFree, "
+                "MacFree, NoOtherOps, DataMovement)"
+            )
         cls.TYPE = names[0]
         for name in names:
             REGISTRY[name] = cls
@@ -56,29 +75,31 @@ class Layer:
     NONLINEAR: ClassVar[bool] = False  # counts as a nonlinearity for depth
     REFERENCE: ClassVar[str | None] = None  # a field naming an earlier layer this one reads
 
+    # The formulas: no defaults here (see FORMULAS and register).
+
     def output_shape(self, shape: Shape) -> Shape:
-        """Most layers keep the shape."""
-        return shape
+        """The output shape for an input of `shape`."""
+        raise NotImplementedError(f"{self.TYPE} states no output_shape")
 
     def params(self, shape: Shape) -> Any:
         """Learnable parameters, counted as torch counts them."""
-        return 0
+        raise NotImplementedError(f"{self.TYPE} states no params")
 
     def buffers(self, shape: Shape) -> Any:
         """Non-learnable state (batch-norm running statistics)."""
-        return 0
+        raise NotImplementedError(f"{self.TYPE} states no buffers")
 
     def macs(self, shape: Shape, out: Shape) -> Any:
         """Multiply-accumulates of the layer's main operation."""
-        return 0
+        raise NotImplementedError(f"{self.TYPE} states no macs")
 
     def extra_flops(self, shape: Shape, out: Shape) -> Any:
         """Operations outside the MACs (bias, normalisation, activation, pooling)."""
-        return 0
+        raise NotImplementedError(f"{self.TYPE} states no extra_flops")
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep] | None:
         """Per-axis receptive-field step; None when the layer sees its whole input."""
-        return IDENTITY_STEP
+        raise NotImplementedError(f"{self.TYPE} states no rf_steps")
 
     def rf_note(self, shape: Shape) -> str:
         """Why rf_steps is only an approximation here, if it is ('' when exact)."""
@@ -110,6 +131,63 @@ class Layer:
     def bind(self, layer: Layer, row: Any) -> Layer:
         """For REFERENCE layers: this layer with the referenced layer (and its row) filled in."""
         return self
+
+
+class ParameterFree(Layer):
+    """A layer with no learnable tensors and no buffers."""
+
+    __slots__ = ()
+
+    def params(self, shape: Shape) -> Any:
+        """0: nothing learnable."""
+        return 0
+
+    def buffers(self, shape: Shape) -> Any:
+        """0: no running statistics."""
+        return 0
+
+
+class MacFree(Layer):
+    """A layer with no multiply-accumulates against weights (its arithmetic, if any, is counted
+    under other operations)."""
+
+    __slots__ = ()
+
+    def macs(self, shape: Shape, out: Shape) -> Any:
+        """0: no weights to multiply by."""
+        return 0
+
+
+class NoOtherOps(Layer):
+    """A layer that moves or copies values and computes nothing."""
+
+    __slots__ = ()
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """0: values are moved or copied, not computed."""
+        return 0
+
+
+class Elementwise(ParameterFree, MacFree):
+    """A function applied to each element alone (activations; normalisation with per-channel
+    constants): shape kept, each output sees its own input position."""
+
+    __slots__ = ()
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The input shape."""
+        return shape
+
+    def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep] | None:
+        """Identity: kernel 1, stride 1, no padding."""
+        return IDENTITY_STEP
+
+
+class DataMovement(ParameterFree, MacFree, NoOtherOps):
+    """Reshaping, cropping, scattering: no parameters and no arithmetic; the shape and the field
+    are each class's own."""
+
+    __slots__ = ()
 
 
 def fields_of(cls: type[Layer]) -> dict[str, dataclasses.Field[Any]]:

@@ -139,6 +139,10 @@ class Conv(Layer):
         weights = self.kernel[0] * self.kernel[1] * (shape[0] // self.groups) * self.out
         return weights + (self.out if self.bias else 0)
 
+    def buffers(self, shape: Shape) -> Any:
+        """0: no running statistics."""
+        return 0
+
     def macs(self, shape: Shape, out: Shape) -> Any:
         """C_out·H_o·W_o·(C_in/g)·k_h·k_w."""
         return out[0] * out[1] * out[2] * (shape[0] // self.groups) * self.kernel[0] * self.kernel[1]
@@ -148,6 +152,7 @@ class Conv(Layer):
         return out[0] * out[1] * out[2] if self.bias else 0
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
+        """Kernel d(k−1)+1, stride s, the top/left padding."""
         pads = self._pads(shape)
         return tuple(  # type: ignore[return-value]
             AxisStep(self.dilation[i] * (self.kernel[i] - 1) + 1, self.stride[i], pads[i][0])
@@ -161,11 +166,11 @@ class Conv(Layer):
         return shapes
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own arguments, padding unresolved: the kernel resolves `same` itself."""
         from .. import reference
 
-        pads = self._pads(tuple(x.shape[1:]))
         return reference.conv2d(
-            x, weights["weight"], weights.get("bias"), stride=self.stride, padding=pads,
+            x, weights["weight"], weights.get("bias"), stride=self.stride, padding=self.padding,
             dilation=self.dilation, groups=self.groups,
         )
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ShapeError, SpecError
 from ..shape import Shape, ceil_div, format_shape, is_int, product
-from .base import AxisStep, Layer, register
+from .base import AxisStep, DataMovement, Layer, MacFree, ParameterFree, register
 from .conv import _pair_text, need_spatial
 from .pool import adaptive_windows
 
@@ -23,7 +23,7 @@ def he2014_bins(size: Any, levels: int) -> tuple[Any, Any, Any]:
 
 @register("spp", "spatial_pyramid_pool")
 @dataclass(frozen=True, slots=True)
-class SpatialPyramidPool(Layer):
+class SpatialPyramidPool(ParameterFree, MacFree):
     """Spatial pyramid pooling (He et al. 2014): max-pool the map into n x n bins for each
     level n and concatenate, so any input size gives C·Σn² features."""
 
@@ -70,25 +70,9 @@ class SpatialPyramidPool(Layer):
         return (AxisStep(shape[1], shape[1], 0), AxisStep(shape[2], shape[2], 0))
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
-        import numpy as np
-
         from .. import reference
 
-        parts = []
-        for n in self.levels:
-            if self.rule == "adaptive":
-                pooled = (
-                    reference.adaptive_max_pool2d(x, (n, n))
-                    if self.mode == "max"
-                    else reference.adaptive_avg_pool2d(x, (n, n))
-                )
-            else:
-                window = [ceil_div(int(d), n) for d in x.shape[2:]]
-                stride = [int(d) // n for d in x.shape[2:]]
-                pool = reference.max_pool2d if self.mode == "max" else reference.avg_pool2d
-                pooled = pool(x, tuple(window), tuple(stride))
-            parts.append(pooled.reshape(x.shape[0], -1))
-        return np.concatenate(parts, axis=1)
+        return reference.spatial_pyramid_pool(x, self.levels, self.mode, self.rule)
 
     def describe(self) -> str:
         return "levels " + ",".join(map(str, self.levels))
@@ -96,7 +80,7 @@ class SpatialPyramidPool(Layer):
 
 @register("roi_pool", "roipool")
 @dataclass(frozen=True, slots=True)
-class RoIPool(Layer):
+class RoIPool(ParameterFree, MacFree):
     """Region-of-interest max pooling (Fast R-CNN): each of R regions of the map becomes an
     out_h x out_w map; the layers after it run once per region (R copies)."""
 
@@ -108,6 +92,7 @@ class RoIPool(Layer):
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x o_h x o_w per region."""
         need_spatial("roi_pool", shape)
         return (shape[0], *self.out)
 
@@ -143,7 +128,7 @@ class RoIPool(Layer):
 
 @register("reshape", "view")
 @dataclass(frozen=True, slots=True)
-class Reshape(Layer):
+class Reshape(DataMovement):
     """A new shape for the same elements (YOLO's 1470 -> 30x7x7); [C, H, W] or [F]."""
 
     to: tuple[Any, ...]
@@ -152,6 +137,7 @@ class Reshape(Layer):
     PRIMARY = "to"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """`to`, when it holds as many elements."""
         have, want = product(shape), product(self.to)
         if is_int(have) and is_int(want) and have != want:
             raise ShapeError(
@@ -161,6 +147,7 @@ class Reshape(Layer):
         return tuple(self.to)
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep] | None:
+        """Identity when only channels regroup; the whole map when positions mix; None if flat."""
         if len(shape) == 3 and len(self.to) == 3 and tuple(shape[1:]) == tuple(self.to[1:]):
             return (AxisStep(1, 1, 0), AxisStep(1, 1, 0))
         if len(shape) == 3:  # positions mix: every element may come from anywhere
@@ -176,13 +163,14 @@ class Reshape(Layer):
 
 @register("crop")
 @dataclass(frozen=True, slots=True)
-class Crop(Layer):
+class Crop(DataMovement):
     """Crop to the spatial size of an earlier layer's output (FCN's alignment crop), starting
     `offset` pixels from the top left."""
 
     to: str
     offset: tuple[Any, Any] = (0, 0)
     target: Shape | None = field(default=None, compare=False)
+    target_path: str | None = field(default=None, compare=False)  # the referenced row's path
 
     FIELDS = {"to": "name", "offset": "pair0"}
     REFERENCE = "to"
@@ -190,9 +178,10 @@ class Crop(Layer):
     def bind(self, layer: Layer, row: Any) -> Crop:
         if len(row.output) != 3:
             raise SpecError(f"crop 'to' must name a layer with a feature map; {row.path} is flat")
-        return Crop(self.to, self.offset, row.output)
+        return Crop(self.to, self.offset, row.output, row.path)
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x the referenced layer's H x W."""
         need_spatial("crop", shape)
         target = self.target
         for i, axis in enumerate(("height", "width")):
@@ -209,8 +198,12 @@ class Crop(Layer):
         return (AxisStep(1, 1, -self.offset[0]), AxisStep(1, 1, -self.offset[1]))
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """Cut to the size the referenced layer really produced (`weights["target_size"]`, from
+        the run), not to the predicted one."""
         t, left = self.offset
-        h, w = self.target[1:]  # type: ignore[index]
+        h, w = weights["target_size"]
+        if t + h > x.shape[2] or left + w > x.shape[3]:
+            raise ValueError(f"crop to {h}x{w} at offset {t},{left} of a {x.shape[2]}x{x.shape[3]} map")
         return x[:, :, t : t + h, left : left + w]
 
     def describe(self) -> str:

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..shape import Shape, product
-from .base import Layer, register
+from .base import Elementwise, register
 
 
 @register("bn", "batchnorm", "batch_norm")
 @dataclass(frozen=True, slots=True)
-class BatchNorm(Layer):
+class BatchNorm(Elementwise):
     """Batch normalisation over channels (inference: y = γ·(x − μ)/√(σ² + ε) + β)."""
 
     eps: float = 1e-5
@@ -49,7 +49,7 @@ class BatchNorm(Layer):
 
 @register("lrn", "local_response_norm")
 @dataclass(frozen=True, slots=True)
-class LocalResponseNorm(Layer):
+class LocalResponseNorm(Elementwise):
     """Local response normalisation across channels (Krizhevsky et al. 2012; torch's definition:
     b = a / (k + α/n · Σ a²)^β over n neighbouring channels)."""
 

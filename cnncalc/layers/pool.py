@@ -8,12 +8,12 @@ from typing import Any
 
 from ..errors import SpecError
 from ..shape import Shape, ceil_div, exact, is_int
-from .base import AxisStep, Layer, register
+from .base import AxisStep, MacFree, ParameterFree, register
 from .conv import AXES, _pair_text, need_spatial, padding_text, resolve_padding, window_output
 
 
 @dataclass(frozen=True, slots=True)
-class _Pool(Layer):
+class _Pool(ParameterFree, MacFree):
     kernel: tuple[Any, Any]
     stride: tuple[Any, Any] | None = None  # defaults to the kernel, as in PyTorch
     padding: Any = ((0, 0), (0, 0))
@@ -55,6 +55,7 @@ class _Pool(Layer):
         return (shape[0], h, w)
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
+        """Kernel d(k−1)+1, stride s, the top/left padding."""
         pads = self._pads(shape)
         return tuple(  # type: ignore[return-value]
             AxisStep(self.dil[i] * (self.kernel[i] - 1) + 1, self.step[i], pads[i][0])
@@ -95,29 +96,20 @@ class MaxPool(_Pool):
         return out[0] * out[1] * out[2] * (self.kernel[0] * self.kernel[1] - 1)
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own arguments, padding unresolved: the kernel resolves `same` itself."""
         from .. import reference
 
-        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
-        if (t, left) != (b, r):  # asymmetric (`same`): pad with −∞ by hand, then pool unpadded
-            import numpy as np
-
-            x = np.pad(x, ((0, 0), (0, 0), (t, b), (left, r)), constant_values=-np.inf)
-            t = left = 0
         return reference.max_pool2d(
-            x, self.kernel, self.step, (t, left), dilation=self.dilation, ceil_mode=self.ceil_mode
+            x, self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode
         )
-
 
     def indices(self, x: Any) -> Any:
         """Where each maximum came from (flat index into each input plane), for max_unpool."""
         from .. import reference
 
-        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
-        if (t, left) != (b, r):
-            raise SpecError("max_unpool of a maxpool with asymmetric (`same`) padding is not supported")
         return reference.max_pool2d(
-            x, self.kernel, self.step, (t, left), dilation=self.dilation,
-            ceil_mode=self.ceil_mode, return_indices=True,
+            x, self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode,
+            return_indices=True,
         )[1]
 
 
@@ -141,24 +133,24 @@ class AvgPool(_Pool):
         return out[0] * out[1] * out[2] * self.kernel[0] * self.kernel[1]
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own arguments, padding unresolved: the kernel resolves `same` itself."""
         from .. import reference
 
-        (t, b), (left, r) = self._pads(tuple(x.shape[1:]))
         return reference.avg_pool2d(
-            x, self.kernel, self.step, (t, left), ceil_mode=self.ceil_mode,
-            count_include_pad=self.count_include_pad,
+            x, self.kernel, self.stride, self.padding, self.ceil_mode, self.count_include_pad
         )
 
 
 @register("global_avgpool", "global_avg_pool", "gap")
 @dataclass(frozen=True, slots=True)
-class GlobalAvgPool(Layer):
+class GlobalAvgPool(ParameterFree, MacFree):
     """Average over the whole feature map: C x H x W -> C x 1 x 1."""
 
     FIELDS = {}
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x 1 x 1."""
         need_spatial(self.TYPE, shape)
         return (shape[0], 1, 1)
 
@@ -194,7 +186,7 @@ def adaptive_windows(size: int, out: int) -> list[int]:
 
 @register("adaptive_avgpool", "adaptive_avg_pool")
 @dataclass(frozen=True, slots=True)
-class AdaptiveAvgPool(Layer):
+class AdaptiveAvgPool(ParameterFree, MacFree):
     """Pooling to a fixed output size, PyTorch's window rule."""
 
     out: tuple[Any, Any]
@@ -204,6 +196,7 @@ class AdaptiveAvgPool(Layer):
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x o_h x o_w."""
         need_spatial(self.TYPE, shape)
         return (shape[0], *self.out)
 

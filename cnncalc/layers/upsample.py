@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..shape import Shape, exact, is_int
-from .base import AxisStep, Layer, empty_output, register
+from .base import AxisStep, DataMovement, Layer, MacFree, ParameterFree, empty_output, register
 from .conv import AXES, _pair_text, check_groups, need_spatial
 
 
@@ -72,6 +72,10 @@ class ConvTranspose(Layer):
         weights = shape[0] * (self.out // self.groups) * self.kernel[0] * self.kernel[1]
         return weights + (self.out if self.bias else 0)
 
+    def buffers(self, shape: Shape) -> Any:
+        """0: no running statistics."""
+        return 0
+
     def macs(self, shape: Shape, out: Shape) -> Any:
         """C_in·H_i·W_i·(C_out/g)·k_h·k_w: every input element meets every kernel tap."""
         return (
@@ -118,7 +122,7 @@ class ConvTranspose(Layer):
 
 @register("upsample", "interpolate")
 @dataclass(frozen=True, slots=True)
-class Upsample(Layer):
+class Upsample(ParameterFree, MacFree):
     """Upsampling by an integer factor or to a size; nearest or bilinear, PyTorch semantics."""
 
     scale: tuple[Any, Any] | None = None
@@ -139,6 +143,7 @@ class Upsample(Layer):
         return (shape[1] * self.scale[0], shape[2] * self.scale[1])  # type: ignore[index]
 
     def output_shape(self, shape: Shape) -> Shape:
+        """C x size, or C x H·scale_h x W·scale_w."""
         need_spatial("upsample", shape)
         if self.align_corners and self.mode == "nearest":
             raise SpecError("align_corners applies to bilinear upsampling only")
@@ -166,11 +171,12 @@ class Upsample(Layer):
         return tuple(steps)  # type: ignore[return-value]
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The layer's own `size` or `scale` (the kernel computes ⌊H·scale⌋ itself)."""
         from .. import reference
 
         return reference.interpolate(
-            x, size=self._target(tuple(x.shape[1:])), mode=self.mode,
-            align_corners=self.align_corners if self.mode == "bilinear" else None,
+            x, size=self.size, scale_factor=self.scale if self.size is None else None,
+            mode=self.mode, align_corners=self.align_corners if self.mode == "bilinear" else None,
         )
 
     def describe(self) -> str:
@@ -180,7 +186,7 @@ class Upsample(Layer):
 
 @register("max_unpool", "unpool", "maxunpool")
 @dataclass(frozen=True, slots=True)
-class MaxUnpool(Layer):
+class MaxUnpool(DataMovement):
     """Max unpooling (SegNet, DeconvNet): each value goes back to where the recorded max-pool
     `of` found its maximum; the output has that pooling layer's input size, zeros elsewhere."""
 
@@ -201,6 +207,7 @@ class MaxUnpool(Layer):
         return MaxUnpool(self.of, layer, row.input, row.output)
 
     def output_shape(self, shape: Shape) -> Shape:
+        """The recorded pool's input shape (its output must be what arrives here)."""
         if tuple(shape) != tuple(self.pool_output):  # type: ignore[arg-type]
             from ..shape import format_shape
 
@@ -222,12 +229,14 @@ class MaxUnpool(Layer):
         )
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        """The pool's own arguments; the output takes the size of the tensor that really went into
+        the pool (`weights["output_size"]`, from the run), not the predicted one."""
         from .. import reference
 
-        pad = self.pool._pads(self.pool_input)
+        pool = self.pool
         return reference.max_unpool2d(
-            x, weights["indices"], self.pool.kernel, self.pool.step, (pad[0][0], pad[1][0]),
-            output_size=self.pool_input[1:],  # type: ignore[index]
+            x, weights["indices"], pool.kernel, pool.stride, pool.padding,
+            output_size=weights["output_size"],
         )
 
     def describe(self) -> str:

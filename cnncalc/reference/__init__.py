@@ -6,7 +6,7 @@ must not share them. A kernel is a window view (as_strided, no copy) followed by
 one BLAS matmul; loops run over kernel offsets or boxes, never over pixels or channels.
 """
 
-from ._common import pad2d
+from ._common import MacCount, count_macs, pad2d
 from .activation import (
     dropout,
     elu,
@@ -32,10 +32,13 @@ from .pool import (
     max_pool2d,
     max_unpool2d,
     roi_pool,
+    spatial_pyramid_pool,
 )
 from .resample import interpolate
 
 __all__ = [
+    "MacCount",
+    "count_macs",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "avg_pool2d",
@@ -62,5 +65,6 @@ __all__ = [
     "sigmoid",
     "silu",
     "softmax",
+    "spatial_pyramid_pool",
     "tanh",
 ]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Pads, Pair, _float, _pads, _pair, _windows, pad2d
+from ._common import Pair, _float, _pair, _windows, matmul, pad2d, resolve_padding
 
 
 def _out_size(n: int, k: int, s: int, d: int, pads: int) -> int:
@@ -15,19 +15,6 @@ def _out_size(n: int, k: int, s: int, d: int, pads: int) -> int:
     if o < 1:
         raise ValueError(f"input size {n} with padding {pads} is smaller than the kernel d(k−1)+1")
     return o
-
-
-def _conv_pads(padding: Any, k: tuple[int, int], d: tuple[int, int], s: tuple[int, int]) -> Pads:
-    if isinstance(padding, str):
-        if padding == "valid":
-            return (0, 0), (0, 0)
-        if padding != "same":
-            raise ValueError(f"padding must be 'same' or 'valid', not {padding!r}")
-        if s != (1, 1):
-            raise ValueError("padding='same' is not supported for strided convolutions")
-        total = [dd * (kk - 1) for dd, kk in zip(d, k, strict=True)]
-        return tuple((t // 2, t - t // 2) for t in total)  # type: ignore[return-value]
-    return _pads(padding)
 
 
 def conv2d(
@@ -42,8 +29,9 @@ def conv2d(
     """y[n, o, i, j] = b[o] + Σ_{c, a, b} w[o, c, a, b]·xp[n, c, i·sh + a·dh, j·sw + b·dw],
     c running over the input channels of o's group.
 
-    padding: int, (ph, pw), ((top, bottom), (left, right)), "valid", or "same" (stride 1; total
-    d(k−1), the extra one on the bottom/right, as torch). Output ⌊(H + pt + pb − d(k−1) − 1)/s⌋ + 1.
+    padding: int, (ph, pw), ((top, bottom), (left, right)), "valid", or "same" (TensorFlow's rule,
+    any stride: output ⌈H/s⌉, the odd pixel on the bottom/right; at stride 1 torch's "same").
+    Output ⌊(H + pt + pb − d(k−1) − 1)/s⌋ + 1.
     im2col in the (C·kh·kw, Ho·Wo) layout, then one matmul over a (N, G) stack of groups.
     """
     x = _float(x)
@@ -53,7 +41,7 @@ def conv2d(
     if c != cg * groups or co % groups:
         raise ValueError(f"weight {weight.shape} does not fit input {x.shape} with groups={groups}")
     k, s, d = (kh, kw), _pair(stride), _pair(dilation)
-    x = pad2d(x, _conv_pads(padding, k, d, s))  # (N, C, Hp, Wp)
+    x = pad2d(x, resolve_padding(padding, x.shape[2:], k, s, d))  # (N, C, Hp, Wp)
     out = tuple(_out_size(x.shape[2 + i], k[i], s[i], d[i], 0) for i in range(2))
     w = weight.reshape(groups, co // groups, cg * kh * kw)  # (G, Cout/G, Cg·kh·kw)
     if k == (1, 1):  # a 1x1 conv is a plain matmul, no window view
@@ -62,7 +50,7 @@ def conv2d(
         view = _windows(x, k, s, d, out).transpose(0, 1, 4, 5, 2, 3)  # (N, C, kh, kw, Ho, Wo)
         cols = np.ascontiguousarray(view)
     cols = cols.reshape(n, groups, cg * kh * kw, out[0] * out[1])  # (N, G, Cg·kh·kw, Ho·Wo)
-    y = np.matmul(w, cols).reshape(n, co, *out)  # (N, Cout, Ho, Wo)
+    y = matmul(w, cols).reshape(n, co, *out)  # (N, Cout, Ho, Wo)
     if bias is not None:
         y += np.asarray(bias, x.dtype)[:, None, None]
     return y
@@ -100,7 +88,7 @@ def conv_transpose2d(
         raise ValueError(f"conv_transpose2d output size {out} is not positive")
     wt = weight.reshape(groups, c // groups, cog * kh * kw)  # (G, Cg, Cout/G·kh·kw)
     xs = x.reshape(n, groups, c // groups, h * w_)  # (N, G, Cg, H·W)
-    cols = np.matmul(wt.transpose(0, 2, 1), xs)  # (N, G, Cout/G·kh·kw, H·W)
+    cols = matmul(wt.transpose(0, 2, 1), xs)  # (N, G, Cout/G·kh·kw, H·W)
     cols = cols.reshape(n, groups * cog, kh, kw, h, w_)  # (N, Cout, kh, kw, H, W)
     # col2im on the uncropped canvas (index i·s + a·d); the output is its window from (ph, pw)
     span = ((h - 1) * sh + 1, (w_ - 1) * sw + 1)
@@ -120,5 +108,5 @@ def conv_transpose2d(
 def linear(x: Any, weight: Any, bias: Any = None) -> np.ndarray:
     """y = x·Wᵀ + b, weight (out, in), over the last axis of x."""
     x = _float(x)
-    y = x @ np.asarray(weight, x.dtype).T  # (..., out)
+    y = matmul(x, np.asarray(weight, x.dtype).T)  # (..., out)
     return y if bias is None else y + np.asarray(bias, x.dtype)

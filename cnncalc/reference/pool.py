@@ -7,15 +7,16 @@ from typing import Any
 
 import numpy as np
 
-from ._common import Pair, _float, _pair, _windows, pad2d
+from ._common import Pair, _float, _pair, _windows, pad2d, resolve_padding
 
 
-def _pool_out(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
-    """O = ⌊ or ⌈(H + 2p − d(k−1) − 1)/s⌉ + 1; with ceil_mode the last window must start inside the
-    input or the left padding ((O−1)·s < H + p), else it is dropped (torch's rule)."""
-    num = n + 2 * p - d * (k - 1) - 1
+def _pool_out(n: int, k: int, s: int, p: tuple[int, int], d: int, ceil_mode: bool) -> int:
+    """O = ⌊ or ⌈(H + p_before + p_after − d(k−1) − 1)/s⌉ + 1; with ceil_mode the last window must
+    start inside the input or the top/left padding ((O−1)·s < H + p_before), else it is dropped
+    (torch's rule)."""
+    num = n + p[0] + p[1] - d * (k - 1) - 1
     o = (-(-num // s) if ceil_mode else num // s) + 1
-    if ceil_mode and (o - 1) * s >= n + p:
+    if ceil_mode and (o - 1) * s >= n + p[0]:
         o -= 1
     if o < 1:
         raise ValueError(f"pooling output size {o} is not positive (input {n})")
@@ -26,21 +27,24 @@ def _pool_setup(
     x: np.ndarray,
     kernel_size: Pair,
     stride: Pair | None,
-    padding: Pair,
+    padding: Any,
     dilation: Pair,
     ceil_mode: bool,
     value: float,
 ):
+    """Resolve the arguments from the real input and pad it with `value`; returns
+    (padded x, k, s, ((top, bottom), (left, right)), d, (Ho, Wo))."""
     k = _pair(kernel_size)
     s = k if stride is None or (np.ndim(stride) == 1 and len(stride) == 0) else _pair(stride)  # type: ignore[arg-type]
-    p, d = _pair(padding), _pair(dilation)
+    d = _pair(dilation)
+    p = resolve_padding(padding, x.shape[2:], k, s, d)
     out = tuple(_pool_out(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(2))
-    # right/bottom padding: just enough for the last window (ceil_mode may run past 2p)
+    # bottom/right padding: just enough for the last window (ceil_mode may run past p_after)
     extra = [
-        max(0, (o - 1) * ss + dd * (kk - 1) + 1 - n - pp)
+        max(0, (o - 1) * ss + dd * (kk - 1) + 1 - n - pp[0])
         for o, ss, dd, kk, n, pp in zip(out, s, d, k, x.shape[2:], p, strict=True)
     ]
-    xp = pad2d(x, ((p[0], extra[0]), (p[1], extra[1])), value)  # (N, C, Hp, Wp)
+    xp = pad2d(x, ((p[0][0], extra[0]), (p[1][0], extra[1])), value)  # (N, C, Hp, Wp)
     return xp, k, s, p, d, out
 
 
@@ -48,12 +52,15 @@ def max_pool2d(
     x: Any,
     kernel_size: Pair,
     stride: Pair | None = None,
-    padding: Pair = 0,
+    padding: Any = 0,
     dilation: Pair = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
 ):
     """y[n, c, i, j] = max_{a,b} xp[n, c, i·sh + a·dh, j·sw + b·dw], xp padded with −inf.
+
+    padding: p, (ph, pw), ((top, bottom), (left, right)), "valid" or "same" (TensorFlow's rule:
+    output ⌈H/s⌉, the odd pixel on the bottom/right); torch takes only the first two.
 
     Indices (return_indices) are flat positions in each input plane, row·W + col, of the first
     maximum in window order, as torch returns them. (With NaNs torch reports the last NaN, this
@@ -68,7 +75,7 @@ def max_pool2d(
     arg = flat.argmax(axis=-1)
     y = np.take_along_axis(flat, arg[..., None], -1)[..., 0]  # (N, C, Ho, Wo)
     a, b = np.divmod(arg, k[1])
-    starts = [np.arange(o) * ss - pp for o, ss, pp in zip(out, s, p, strict=True)]
+    starts = [np.arange(o) * ss - pp[0] for o, ss, pp in zip(out, s, p, strict=True)]
     rows, cols = starts[0][:, None] + a * d[0], starts[1] + b * d[1]
     # A window with nothing above −inf keeps torch's initial index: its first position past the
     # top/left padding (even if that lies past the input, as with an all-padding dilated window).
@@ -83,16 +90,18 @@ def avg_pool2d(
     x: Any,
     kernel_size: Pair,
     stride: Pair | None = None,
-    padding: Pair = 0,
+    padding: Any = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> np.ndarray:
     """y[n, c, i, j] = Σ_{a,b} xp[n, c, i·sh + a, j·sw + b] / divisor, xp zero-padded.
 
+    padding: as max_pool2d (p, pairs, ((top, bottom), (left, right)), "valid", "same").
     divisor: divisor_override if given; else the window's size clipped to the padded input
-    [−p, H + p) with count_include_pad (so a ceil_mode window that runs past it counts less), or
-    clipped to the input [0, H) without; counted per axis, multiplied (torch's CPU kernel).
+    [−p_before, H + p_after) with count_include_pad (so a ceil_mode window that runs past it counts
+    less), or clipped to the input [0, H) without; counted per axis, multiplied (torch's CPU
+    kernel). With "same" the resolved padding counts as explicit padding would.
     """
     x = _float(x)
     xp, k, s, p, d, out = _pool_setup(x, kernel_size, stride, padding, 1, ceil_mode, 0.0)
@@ -101,9 +110,9 @@ def avg_pool2d(
         return y / x.dtype.type(divisor_override)
     counts = []
     for o, ss, kk, pp, n in zip(out, s, k, p, x.shape[2:], strict=True):
-        start = np.arange(o) * ss - pp
+        start = np.arange(o) * ss - pp[0]
         if count_include_pad:
-            counts.append(np.minimum(start + kk, n + pp) - start)
+            counts.append(np.minimum(start + kk, n + pp[1]) - start)
         else:
             counts.append(np.minimum(start + kk, n) - np.maximum(start, 0))
     divisor = np.maximum(counts[0][:, None] * counts[1], 1)  # (Ho, Wo); an empty window gives 0
@@ -115,23 +124,51 @@ def max_unpool2d(
     indices: Any,
     kernel_size: Pair,
     stride: Pair | None = None,
-    padding: Pair = 0,
+    padding: Any = 0,
     output_size: Sequence[int] | None = None,
 ) -> np.ndarray:
     """y[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j], zero elsewhere; default output size
-    (H−1)·s − 2p + k per axis (output_size: its last two entries)."""
+    (H−1)·s − p_before − p_after + k per axis (output_size: its last two entries, required with
+    padding "same", which depends on the size it is asked to find)."""
     x = _float(x)
     k = _pair(kernel_size)
     s = k if stride is None else _pair(stride)
-    p = _pair(padding)
     n, c, h, w = x.shape
     if output_size is None:
-        out = ((h - 1) * s[0] - 2 * p[0] + k[0], (w - 1) * s[1] - 2 * p[1] + k[1])
+        if isinstance(padding, str) and padding != "valid":
+            raise ValueError(f"max_unpool2d with padding {padding!r} needs output_size")
+        p = resolve_padding(padding, (h, w), k, s, (1, 1))
+        out = tuple((hh - 1) * ss - sum(pp) + kk for hh, ss, pp, kk in zip((h, w), s, p, k))
     else:
         out = tuple(int(v) for v in tuple(output_size)[-2:])
     y = np.zeros((n, c, out[0] * out[1]), x.dtype)  # (N, C, Ho·Wo)
     np.put_along_axis(y, np.asarray(indices).reshape(n, c, h * w), x.reshape(n, c, h * w), -1)
     return y.reshape(n, c, *out)  # (N, C, Ho, Wo)
+
+
+def spatial_pyramid_pool(
+    x: Any, levels: Sequence[int], mode: str = "max", rule: str = "he2014"
+) -> np.ndarray:
+    """Spatial pyramid pooling (He et al. 2014): for each level n, pool the map into n x n bins,
+    flatten and concatenate: (N, C·Σ n²) when every level gives n bins.
+
+    rule "he2014": window ⌈H/n⌉, stride ⌊H/n⌋ (the paper's; other sizes give other bin counts);
+    "adaptive": torch's adaptive pooling to n x n. mode: "max" or "avg".
+    """
+    x = _float(x)
+    parts = []
+    for n in levels:
+        if rule == "adaptive":
+            pooled = adaptive_max_pool2d(x, n) if mode == "max" else adaptive_avg_pool2d(x, n)
+        elif rule == "he2014":
+            window = tuple(-(-h // n) for h in x.shape[2:])
+            stride = tuple(h // n for h in x.shape[2:])
+            pool = max_pool2d if mode == "max" else avg_pool2d
+            pooled = pool(x, window, stride)
+        else:
+            raise ValueError(f"rule must be 'he2014' or 'adaptive', not {rule!r}")
+        parts.append(pooled.reshape(x.shape[0], -1))  # (N, C·n²)
+    return np.concatenate(parts, axis=1)  # (N, C·Σ n²)
 
 
 def _adaptive_bins(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
