@@ -381,7 +381,7 @@ def _layer_defs(context: str) -> dict[str, Any]:
             values[kind] = _composite_value(kind, context)
         rules.append(_composite_entry(kind, context))
     types = [*REGISTRY, *COMPOSITES]
-    no_type = {"not": {"anyOf": [{"required": [t]} for t in types]}}
+    no_type = {"propertyNames": {"not": {"enum": types}}}  # no key is a type
     defs[f"layer-{context}"] = {
         "description": "One layer: a type key (`conv`, `relu`, `repeat`, ...) with its "
         "arguments, and `name:` beside it.",
