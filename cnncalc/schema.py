@@ -200,7 +200,8 @@ def _arguments(cls: type[Layer], context: str, defs: dict[str, Any]) -> dict[str
             if default is None:
                 text = f"{name}: {phrase}. Optional."
             else:
-                text = f"{name}: {phrase}. Default: {json.dumps(default)}."
+                shown = default if isinstance(default, str) else json.dumps(default)
+                text = f"{name}: {phrase}. Default: {shown}."
                 schema = {**schema, "default": default}
         properties[name] = {"description": text, **schema}
     properties["name"] = _ref("name")
@@ -212,11 +213,11 @@ def _leaf_value(cls: type[Layer], type_name: str, aliases: list[str], context: s
     """What follows `- conv:`: nothing, the arguments, or the shorthand value."""
     args = f"{aliases[0]}-args-{context}"
     forms: list[Any] = [{"type": "null"}, _ref(args)]
-    text = summary(cls)
+    text = f"{type_name}: {summary(cls)}"  # as `cnncalc layers` shows it
     if type_name != aliases[0]:
-        text = f"{type_name} is {aliases[0]}. {text}"
+        text = f"{type_name}, the same as {aliases[0]}: {summary(cls)}"
     elif len(aliases) > 1:
-        text += f" (also {', '.join(aliases[1:])})"
+        text = f"{type_name} (also {', '.join(aliases[1:])}): {summary(cls)}"
     if cls.FIELDS:
         listed = [f"{n} (required)" if n in required_arguments(cls) else n for n in cls.FIELDS]
         text += " Arguments: " + ", ".join(listed) + "."
@@ -414,7 +415,7 @@ def _layer_defs(context: str) -> dict[str, Any]:
 def _top_keys() -> tuple[dict[str, Any], list[str]]:
     word_or_size = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_VALUE},
                               _ref("word")]}
-    text = {"type": ["string", "integer"]}
+    text = {"type": ["string", "integer", "boolean"]}  # the loader takes str(value) of these
     rules: dict[str, Any] = {
         "name": {"description": "The name in tables and JSON (default: the file name).", **text},
         "title": {"description": "The title line of tables.", **text},
