@@ -364,6 +364,15 @@ def layer_types() -> None:
     print(f"composites: {', '.join(COMPOSITES)} (see docs/format.md)")
 
 
+@app.command("schema")
+@reports_errors
+def schema_command(output: OutputOpt = None, force: ForceOpt = False) -> None:
+    """Print a JSON Schema of the architecture file, for editors (docs/editor.md)."""
+    from .schema import schema_text
+
+    _write(schema_text(), output, force)
+
+
 # ------------------------------------------------------------------ single-layer calculator
 
 

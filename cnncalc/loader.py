@@ -39,6 +39,19 @@ from .limits import (
 )
 
 COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
+# The keys each composite takes besides its own and `name` (`use` takes its block's arguments);
+# cnncalc/schema.py reads these tables too, so the JSON Schema cannot drift from the loader.
+COMPOSITE_KEYS = {
+    "seq": ("layers",),
+    "repeat": ("layers", "count"),
+    "dense": ("layers", "count"),
+    "residual": ("body", "shortcut", "activation"),
+    "parallel": ("branches", "merge"),
+}
+SHORTCUTS = ("identity", "auto")  # a residual's shortcut: one of these, or a list of layers
+MERGE_KIND = "choice:concat|add"  # a parallel's merge
+BRANCH_KEYS = ("name", "layers")  # a parallel branch written as a mapping
+BLOCK_KEYS = ("args", "layers")  # an entry of `blocks:`
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
 SHAPE_NAMES = ("C_in", "H_in", "W_in")
 COMMON = ("name", "frozen")
@@ -362,13 +375,7 @@ class _Reader:
             value = None
         if "name" in rest:
             name = self.name(rest.pop("name"), yaml_path)
-        allowed = {
-            "seq": ("layers",),
-            "repeat": ("layers", "count"),
-            "dense": ("layers", "count"),
-            "residual": ("body", "shortcut", "activation"),
-            "parallel": ("branches", "merge"),
-        }[kind]
+        allowed = COMPOSITE_KEYS[kind]
         for key, sub in rest.items():
             if key not in allowed:
                 raise self.error(
@@ -408,7 +415,7 @@ class _Reader:
                 sub = rest["shortcut"]
                 if isinstance(sub, yaml.ScalarNode):
                     shortcut = self.scalar(sub, yaml_path)
-                    if shortcut not in ("identity", "auto"):
+                    if shortcut not in SHORTCUTS:
                         raise self.error(
                             sub,
                             yaml_path,
@@ -433,14 +440,14 @@ class _Reader:
             raise SpecError("parallel needs a list of at least two branches", where)
         merge = "concat"
         if "merge" in rest:
-            merge = coerce_at(self, rest["merge"], yaml_path, "choice:concat|add", "merge")
+            merge = coerce_at(self, rest["merge"], yaml_path, MERGE_KIND, "merge")
         branches = []
         for b, branch in enumerate(branches_node.value):
             bpath = f"{yaml_path}.branches[{b}]"
             bname = f"branch{b + 1}"
             if isinstance(branch, yaml.MappingNode):
                 fields = self.mapping(branch, bpath, "a branch")
-                if set(fields) - {"name", "layers"} or "layers" not in fields:
+                if set(fields) - set(BRANCH_KEYS) or "layers" not in fields:
                     raise self.error(
                         branch, bpath, "a branch is a list of layers, or {name: ..., layers: [...]}"
                     )
@@ -550,7 +557,7 @@ class _Reader:
     def block(self, name: str, node: yaml.Node, yaml_path: str, names: frozenset[str]) -> Block:
         fields = self.mapping(node, yaml_path, f"block {name!r}")
         for key, sub in fields.items():
-            if key not in ("args", "layers"):
+            if key not in BLOCK_KEYS:
                 raise self.error(sub, yaml_path, f"block {name!r} has no field {key!r} (args, layers)")
         args: dict[str, Any] = {}
         if "args" in fields:
