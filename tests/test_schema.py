@@ -24,7 +24,7 @@ from cnncalc import loader, schema
 from cnncalc.cli import app
 from cnncalc.errors import SpecError
 from cnncalc.layers import REGISTRY
-from cnncalc.layers.base import Layer, register
+from cnncalc.layers.base import Elementwise, NoOtherOps, register
 
 ROOT = Path(__file__).parent.parent
 BAD = Path(__file__).parent / "bad"
@@ -225,7 +225,7 @@ def test_refuses_what_the_loader_refuses(validator, case):
 
 
 @dataclass(frozen=True, slots=True)
-class _Fake(Layer):
+class _Fake(Elementwise, NoOtherOps):
     """A fake layer type, added by the drift test."""
 
     width: Any
