@@ -21,7 +21,7 @@ from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, 
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
 from .shape import Shape, exact, format_shape, half, is_int, plain, product
 
-from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS
+from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_VALUE, VALUE_HINT
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -96,6 +96,31 @@ def analyze_architecture(
         symbols=tuple(free),
         bindings=bindings,
     )
+
+
+def checked_shape(shape: Shape, what: str) -> Shape:
+    """Every computed size is checked whatever its type: a sympy number (sizes that cancel,
+    ⌊(H − H)/1⌋ + 1) becomes a plain int; a size below 1 is a ShapeError; channels, height
+    and width above CNNCALC_MAX_VALUE, or a flat vector above its cube (a flattened map of
+    in-range sizes), are refused. So no later figure grows without bound (upsample chains)."""
+    sizes = tuple(plain(d) for d in shape)
+    bound = MAX_VALUE if len(sizes) == 3 else MAX_VALUE**3
+    for axis, d in enumerate(sizes):
+        if getattr(d, "is_number", False) and not getattr(d, "is_Integer", False):
+            raise ShapeError(f"{what} output size {d} is not a whole number")
+        if not is_int(d):
+            continue
+        name = ("channels", "height", "width")[axis] if len(sizes) == 3 else "size"
+        if d < 1:
+            raise ShapeError(
+                f"{what} output {name} would be {d}: the input is too small for this layer"
+            )
+        if d > bound:
+            raise LimitError(
+                f"{what} output {name} would be {d:,}; cnncalc refuses sizes above {bound:,} "
+                f"({VALUE_HINT})"
+            )
+    return sizes
 
 
 def _sum(values: list[Any]) -> Any:
@@ -283,22 +308,27 @@ class _Walker:
             layer = node.cls(**args)
             if node.cls.REFERENCE is not None:
                 layer = layer.bind(*self.referenced(getattr(layer, node.cls.REFERENCE), path))
-            out = layer.output_shape(shape)
+            out = checked_shape(layer.output_shape(shape), node.cls.TYPE)
             steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
             whole = flow.whole or len(out) != 3 or (steps is not None and covers_map(steps, shape))
             params = layer.params(shape)
             copies = flow.copies * layer.copies()
+            if is_int(copies) and copies > MAX_VALUE:
+                raise LimitError(
+                    f"{node.cls.TYPE} makes {copies:,} copies of the map per sample; cnncalc "
+                    f"refuses sizes above {MAX_VALUE:,} ({VALUE_HINT})"
+                )
             row = Row(
                 path=path,
                 type=node.cls.TYPE,
                 where=node.where,
                 input=shape,
                 output=out,
-                params=params,
-                trainable=0 if node.frozen else params,
-                buffers=layer.buffers(shape),
-                macs=layer.macs(shape, out) * copies,
-                extra_flops=layer.extra_flops(shape, out) * copies,
+                params=plain(params),
+                trainable=0 if node.frozen else plain(params),
+                buffers=plain(layer.buffers(shape)),
+                macs=plain(layer.macs(shape, out) * copies),
+                extra_flops=plain(layer.extra_flops(shape, out) * copies),
                 extra_kind=layer.EXTRA_KIND,
                 rf=rf if steps is None else _step(rf, steps),
                 elements=product(out) * copies,
@@ -381,7 +411,7 @@ class _Walker:
             else:
                 value = default
             try:
-                inner[arg] = _evaluate(value, local)
+                inner[arg] = _bounded(_evaluate(value, local), node.block, arg)
             except SpecError as exc:
                 raise exc.located(node.where, path) from None
         self.groups[path] = (node.block, node.where)
@@ -409,6 +439,10 @@ class _Walker:
         self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF,
         copies: Any = 1,
     ) -> Row:
+        try:
+            out = checked_shape(out, kind)
+        except CnnCalcError as exc:
+            raise exc.located(where, path) from None
         row = Row(
             path=path,
             type=kind,
@@ -639,6 +673,18 @@ def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[
         )
         for a, s in zip(rf, steps, strict=True)
     )
+
+
+def _bounded(value: Any, block: str, arg: str) -> Any:
+    """A block argument, held to CNNCALC_MAX_VALUE as every other number is (a YAML integer
+    passed to `use` is not an argument of a layer, so nothing else checks it)."""
+    for v in value if isinstance(value, list) else [value]:
+        if type(v) is int and abs(v) > MAX_VALUE:
+            raise LimitError(
+                f"block {block!r} argument {arg!r} is {v:,}; cnncalc refuses integers above "
+                f"{MAX_VALUE:,} ({VALUE_HINT})"
+            )
+    return value
 
 
 def _evaluate(value: Any, scope: Mapping[str, Any]) -> Any:
