@@ -591,7 +591,9 @@ def sizes_command(
             )
         )
         return
-    print(f"{architecture.name}: input sizes, each axis with the other at its default")
+    from .render import printable
+
+    print(f"{printable(architecture.name)}: input sizes, each axis with the other at its default")
     for axis, answer in enumerate(answers):
         probe = check(architecture, axis, near) if near is not None else None
         if axis == 1 and same_answer(answers[0], answer):
@@ -696,10 +698,15 @@ def verify_command(
     else:
         from rich import box
         from rich.table import Table
+        from rich.text import Text
+
+        from .render import printable
 
         console = _console()
         table = Table(
-            title=f"verify {result.report.name} on {format_shape(result.report.input)}",
+            title=Text(
+                f"verify {printable(result.report.name)} on {format_shape(result.report.input)}"
+            ),
             box=box.SIMPLE,
             pad_edge=False,
         )

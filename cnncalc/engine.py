@@ -108,9 +108,14 @@ def checked_shape(shape: Shape, what: str) -> Shape:
     for axis, d in enumerate(sizes):
         if getattr(d, "is_number", False) and not getattr(d, "is_Integer", False):
             raise ShapeError(f"{what} output size {d} is not a whole number")
-        if not is_int(d):
-            continue
         name = ("channels", "height", "width")[axis] if len(sizes) == 3 else "size"
+        if not is_int(d):
+            if d is not None and _at_least_above(d, bound):
+                raise LimitError(
+                    f"{what} output {name} would be {format_shape((d,))}, above {bound:,} for "
+                    f"every size ({VALUE_HINT})"
+                )
+            continue
         if d < 1:
             raise ShapeError(
                 f"{what} output {name} would be {d}: the input is too small for this layer"
@@ -121,6 +126,18 @@ def checked_shape(shape: Shape, what: str) -> Shape:
                 f"({VALUE_HINT})"
             )
     return sizes
+
+
+def _at_least_above(size: Any, bound: int) -> bool:
+    """A symbolic size above `bound` even with every symbol at its least, 1 (sizes grow with
+    the input: 2^20·H from twenty upsamples). Only sizes holding a number above the bound are
+    looked at, so the usual floors cost one walk over the atoms."""
+    import sympy
+
+    if not any(abs(n.p) > bound for n in size.atoms(sympy.Rational)):
+        return False
+    least = size.xreplace({s: sympy.Integer(1) for s in size.free_symbols})
+    return bool(least.is_number and least > bound)
 
 
 def _sum(values: list[Any]) -> Any:
