@@ -161,14 +161,14 @@ def totals(rows: tuple[Row, ...], batch: int, dtype: str) -> Totals:
     return Totals(
         params=params,
         trainable_params=trainable,
-        non_trainable_params=params - trainable,
+        non_trainable_params=plain(params - trainable),  # sympy's 0 when all train: an int
         buffers=_sum([r.buffers for r in rows]),
         macs=macs,
-        flops=2 * macs,
+        flops=plain(2 * macs),
         extra_flops=extra,
-        param_bytes=params * size,
+        param_bytes=plain(params * size),
         activation_elements=elements,
-        activation_bytes=elements * batch * size,
+        activation_bytes=plain(elements * batch * size),
         weight_layers=sum(1 for r in rows if r.weighted),
         nonlinearities=sum(1 for r in rows if r.nonlinear),
     )
@@ -302,8 +302,13 @@ class _Walker:
     def resolve(self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str) -> Any:
         try:
             raw = _evaluate(value, scope)
+        except SpecError as exc:
+            raise exc.located(where, path) from None
+        try:
             return coerce(kind, key, raw)
         except SpecError as exc:
+            if isinstance(value, expr.Expr) and type(exc) is SpecError:  # say where 0 came from
+                exc = SpecError(f"{exc.message} (from {value.text!r})")
             raise exc.located(where, path) from None
 
     def leaf(self, node: Leaf, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
@@ -637,7 +642,7 @@ class _Walker:
                     Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
                 )
             lo, hi = _min(los), _max(his)
-            axes.append(AxisRF(exact(hi - lo + 1), fields[0][1][axis].jump, exact(half(lo + hi))))
+            axes.append(AxisRF(plain(hi - lo + 1), fields[0][1][axis].jump, plain(half(lo + hi))))
         return tuple(axes)  # type: ignore[return-value]
 
 
@@ -683,10 +688,10 @@ def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
 def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[AxisRF, AxisRF]:
     """r_out = r_in + (k−1)·j_in, j_out = j_in·s, start_out = start_in + ((k−1)/2 − p)·j_in."""
     return tuple(  # type: ignore[return-value]
-        AxisRF(
-            exact(a.size + (s.kernel - 1) * a.jump),
-            exact(a.jump * s.stride),
-            exact(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
+        AxisRF(  # plain: a symbolic field that folds (a whole-map window) is a plain number
+            plain(a.size + (s.kernel - 1) * a.jump),
+            plain(a.jump * s.stride),
+            plain(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
         )
         for a, s in zip(rf, steps, strict=True)
     )

@@ -140,11 +140,18 @@ def _int(name: str, value: Any, minimum: int, what: str) -> Any:
         raise SpecError(f"{name!r} must be {what}, got {value}")
     if is_int(value) and value > MAX_VALUE:
         raise LimitError(
-            f"{name!r} is {value:,}; cnncalc refuses integers above {MAX_VALUE:,} ({VALUE_HINT})"
+            f"{name!r} is {_big(value)}; cnncalc refuses integers above {MAX_VALUE:,} "
+            f"({VALUE_HINT})"
         )
     if _is_symbolic(value) and getattr(value - minimum, "is_negative", None) is True:
         raise SpecError(f"{name!r} must be {what}, got {value} (negative for every size)")
     return value
+
+
+def _big(value: int) -> str:
+    """12,345,678 — or, past 30 digits, how many digits (a message stays one readable line)."""
+    digits = len(str(abs(value)))
+    return f"{value:,}" if digits <= 30 else f"a number of {digits:,} digits"
 
 
 def _is_symbolic(value: Any) -> bool:
@@ -160,7 +167,8 @@ def _finite(name: str, value: Any, what: str) -> float:
         raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
     if isinstance(value, int) and abs(value) > MAX_VALUE:
         raise LimitError(
-            f"{name!r} is {value:,}; cnncalc refuses numbers above {MAX_VALUE:,} ({VALUE_HINT})"
+            f"{name!r} is {_big(value)}; cnncalc refuses numbers above {MAX_VALUE:,} "
+            f"({VALUE_HINT})"
         )
     if not math.isfinite(value):
         raise SpecError(f"{name!r} must be {what}, got {value}")
