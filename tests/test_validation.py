@@ -70,6 +70,34 @@ def test_a_size_that_folds_is_checked_by_the_next_layer(tmp_path):
     refused(result, "conv output height would be ⌊(1 + 0 + 0 − 3)/1⌋ + 1 = -1")
 
 
+def test_expressions_fold_to_plain_integers():
+    """Each guard on its own (the files above pass through both): the parser's result..."""
+    import sympy
+
+    from cnncalc.expr import parse
+
+    c = sympy.Symbol("C", integer=True, positive=True)
+    assert type(parse("C - C + 4").evaluate({"C": c})) is int
+    assert type(parse("C // C").evaluate({"C": c})) is int
+    with pytest.raises(SpecError, match="division by zero"):
+        parse("C % (C - C)").evaluate({"C": c})
+
+
+def test_argument_checks_take_sympy_numbers_as_numbers():
+    """... and the argument check, for a sympy number that reaches it some other way."""
+    import sympy
+
+    from cnncalc.layers.base import coerce
+
+    assert type(coerce("pos", "out", sympy.Integer(4))) is int
+    for bad, shown in ((sympy.Integer(0), "got 0"), (sympy.zoo, "got zoo"),
+                       (sympy.nan, "got nan"), (sympy.Rational(1, 2), "got 1/2")):
+        with pytest.raises(SpecError, match=shown):
+            coerce("pos", "out", bad)
+    with pytest.raises(LimitError, match="'out' is 2,000,000"):
+        coerce("pos", "out", sympy.Integer(2_000_000))
+
+
 def test_block_arguments_cannot_build_huge_integers(tmp_path):
     """Twelve nested blocks, each passing n·n·…·n (ten factors) on: 10^(10^11) unchecked. The
     product is refused from the operands' bit lengths before it is built, in well under a
