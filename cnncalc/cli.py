@@ -42,16 +42,16 @@ class WholeNumber(ParamType):
 
         text = str(value).strip()
         if text.startswith("-") and _DIGITS.fullmatch(text[1:]):
-            self.fail(f"{shown(text)} is not in the range x>={self.minimum}", param, ctx)
+            self.fail(f"{shown(text)} is not in the range x>={self.minimum}.", param, ctx)
         if not _DIGITS.fullmatch(text):
-            self.fail(f"{shown(str(value))} is not a whole number (digits 0-9)", param, ctx)
+            self.fail(f"{shown(str(value))} is not a whole number (digits 0-9).", param, ctx)
         number = _read(text)
         if number is None:
             self.fail(
-                f"{shown(text)} is above {limits.MAX_VALUE:,} ({limits.VALUE_HINT})", param, ctx
+                f"{shown(text)} is above {limits.MAX_VALUE:,} ({limits.VALUE_HINT}).", param, ctx
             )
         if number < self.minimum:
-            self.fail(f"{number} is not in the range x>={self.minimum}", param, ctx)
+            self.fail(f"{number} is not in the range x>={self.minimum}.", param, ctx)
         return number
 
 
