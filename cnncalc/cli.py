@@ -38,14 +38,14 @@ class WholeNumber(ParamType):
         if type(value) is int:  # a default
             return value
         from . import limits
-        from .cli_args import _DIGITS, _read, shown
+        from .cli_args import DIGITS, read_digits, shown
 
         text = str(value).strip()
-        if text.startswith("-") and _DIGITS.fullmatch(text[1:]):
+        if text.startswith("-") and DIGITS.fullmatch(text[1:]):
             self.fail(f"{shown(text)} is not in the range x>={self.minimum}.", param, ctx)
-        if not _DIGITS.fullmatch(text):
+        if not DIGITS.fullmatch(text):
             self.fail(f"{shown(str(value))} is not a whole number (digits 0-9).", param, ctx)
-        number = _read(text)
+        number = read_digits(text)
         if number is None:
             self.fail(
                 f"{shown(text)} is above {limits.MAX_VALUE:,} ({limits.VALUE_HINT}).", param, ctx
@@ -178,7 +178,10 @@ SetOpt = Annotated[
     str | None, typer.Option("--set", "-s", help="Bind symbols: --set H=224,C=64.")
 ]
 BatchOpt = Annotated[
-    int, typer.Option("--batch", "-b", click_type=WholeNumber(1), help="Batch size for memory figures.")
+    int,
+    typer.Option(
+        "--batch", "-b", click_type=WholeNumber(1), help="Batch size for memory figures."
+    ),
 ]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Element type for memory figures.")]
 DepthOpt = Annotated[
@@ -407,13 +410,13 @@ def layer_types() -> None:
 
 def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, int]:
     """`3` -> (3, 3); `3x5` -> (3, 5); ASCII digits up to CNNCALC_MAX_VALUE."""
-    from .cli_args import _DIGITS, _read, shown
+    from .cli_args import DIGITS, read_digits, shown
     from .limits import MAX_VALUE, VALUE_HINT
 
     parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
-    if len(parts) not in (1, 2) or not all(_DIGITS.fullmatch(p) for p in parts):
+    if len(parts) not in (1, 2) or not all(DIGITS.fullmatch(p) for p in parts):
         raise CnnCalcError(f"{option} {shown(text)}: give a number or HxW, e.g. 3 or 3x5")
-    values = [_read(p) for p in parts]
+    values = [read_digits(p) for p in parts]
     if any(v is None for v in values):
         raise CnnCalcError(
             f"{option} {shown(text)}: values above {MAX_VALUE:,} are refused ({VALUE_HINT})"
@@ -432,7 +435,9 @@ def conv_calculator(
     padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")] = "0",
     dilation: Annotated[str, typer.Option("--dilation", help="Dilation: 1 or 2x2.")] = "1",
     groups: Annotated[int, typer.Option("--groups", "-g", click_type=WholeNumber(1))] = 1,
-    c_in: Annotated[int, typer.Option("--in", click_type=WholeNumber(1), help="Input channels.")] = 3,
+    c_in: Annotated[
+        int, typer.Option("--in", click_type=WholeNumber(1), help="Input channels.")
+    ] = 3,
     c_out: Annotated[
         int, typer.Option("--out", click_type=WholeNumber(1), help="Output channels (filters).")
     ] = 64,

@@ -17,7 +17,7 @@ from . import expr, limits
 from .errors import LimitError, SpecError
 from .nodes import Architecture
 
-_DIGITS = re.compile(r"[0-9]+")
+DIGITS = re.compile(r"[0-9]+")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 DTYPES = ("fp32", "fp16", "bf16", "int8")  # the keys of report.DTYPE_BYTES, in --dtype order
 
@@ -29,7 +29,7 @@ def shown(text: str, limit: int = 40) -> str:
     return repr(text[: limit // 2] + "…" + text[-limit // 2 :]) + f" ({len(text):,} characters)"
 
 
-def _read(digits: str) -> int | None:
+def read_digits(digits: str) -> int | None:
     """ASCII digits as an int, or None when above CNNCALC_MAX_VALUE (told by the length first,
     before int() reads a long string)."""
     if len(digits.lstrip("0")) > len(str(limits.MAX_VALUE)):
@@ -42,9 +42,9 @@ def whole_number(text: str, what: str, minimum: int = 1) -> int:
     """`text` as an integer from `minimum` to CNNCALC_MAX_VALUE; SpecError (LimitError above
     the limit) with `what` (`--batch`) naming the option otherwise."""
     digits = text.strip()
-    if not _DIGITS.fullmatch(digits):
+    if not DIGITS.fullmatch(digits):
         raise SpecError(f"{what} {shown(text)}: expected a whole number (digits 0-9)")
-    value = _read(digits)
+    value = read_digits(digits)
     if value is None:
         raise LimitError(
             f"{what} {shown(text)}: values above {limits.MAX_VALUE:,} are refused "
@@ -57,7 +57,7 @@ def whole_number(text: str, what: str, minimum: int = 1) -> int:
 
 def _size(digits: str, text: str) -> int:
     """One size of --input: positive, at most CNNCALC_MAX_VALUE."""
-    value = _read(digits)
+    value = read_digits(digits)
     if value is None:
         raise LimitError(
             f"--input {shown(text)}: sizes above {limits.MAX_VALUE:,} are refused "
@@ -74,7 +74,7 @@ def parse_input(text: str, channels: Any = 3) -> tuple[Any, ...]:
     if not isinstance(text, str):
         raise TypeError(f"input must be text such as '3x224x224', got {text!r}")
     raw = text.strip()
-    if raw[:1] in ("f", "F") and _DIGITS.fullmatch(raw[1:]):
+    if raw[:1] in ("f", "F") and DIGITS.fullmatch(raw[1:]):
         return (_size(raw[1:], text),)
     parts = [p.strip() for p in re.split(r"[x×,]", raw)]
     if len(parts) == 1 and _NAME.fullmatch(parts[0]):  # `abc` is a typo, not a symbol: say so
@@ -86,14 +86,14 @@ def parse_input(text: str, channels: Any = 3) -> tuple[Any, ...]:
         parts = [str(channels), parts[0], parts[0]]
     elif len(parts) == 2:
         parts = [str(channels), *parts]
-    if len(parts) != 3 or not all(_DIGITS.fullmatch(p) or _NAME.fullmatch(p) for p in parts):
+    if len(parts) != 3 or not all(DIGITS.fullmatch(p) or _NAME.fullmatch(p) for p in parts):
         raise SpecError(
             f"--input {shown(text)}: expected CxHxW (e.g. 3x224x224), HxW, a single size, "
             "or names for symbols (3xHxW)"
         )
     shape: list[Any] = []
     for p in parts:
-        if _DIGITS.fullmatch(p):
+        if DIGITS.fullmatch(p):
             shape.append(_size(p, text))
         else:
             shape.append(expr.parse(p))
@@ -146,11 +146,11 @@ def parse_bindings(text: str | None) -> dict[str, int]:
     for part in text.split(","):
         name, sep, value = part.partition("=")
         name, value = name.strip(), value.strip()
-        if not sep or not _NAME.fullmatch(name) or not _DIGITS.fullmatch(value):
+        if not sep or not _NAME.fullmatch(name) or not DIGITS.fullmatch(value):
             raise SpecError(
                 f"--set {shown(part)}: expected NAME=POSITIVE_INTEGER, e.g. --set H=224,C=64"
             )
-        number = _read(value)
+        number = read_digits(value)
         if number is None:
             raise LimitError(
                 f"--set {shown(part)}: values above {limits.MAX_VALUE:,} are refused "

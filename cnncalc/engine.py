@@ -103,8 +103,10 @@ def checked_shape(shape: Shape, what: str) -> Shape:
     ⌊(H − H)/1⌋ + 1) becomes a plain int; a size below 1 is a ShapeError; channels, height
     and width above CNNCALC_MAX_VALUE, or a flat vector above its cube (a flattened map of
     in-range sizes), are refused. So no later figure grows without bound (upsample chains)."""
+    bound = MAX_VALUE if len(shape) == 3 else MAX_VALUE**3
+    if shape and all(type(d) is int for d in shape) and 1 <= min(shape) and max(shape) <= bound:
+        return shape  # the usual case, at the cost of one pass
     sizes = tuple(plain(d) for d in shape)
-    bound = MAX_VALUE if len(sizes) == 3 else MAX_VALUE**3
     for axis, d in enumerate(sizes):
         if getattr(d, "is_number", False) and not getattr(d, "is_Integer", False):
             raise ShapeError(f"{what} output size {d} is not a whole number")

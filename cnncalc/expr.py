@@ -167,7 +167,8 @@ def _evaluate(node: Any, scope: Mapping[str, Any], text: str) -> Any:
         if type(left) is int and type(right) is int:
             # Refuse before the product exists: x*x*... through nested blocks would otherwise
             # build integers of billions of digits. |a·b| has at least len(a) + len(b) − 1 bits.
-            if left and right and left.bit_length() + right.bit_length() - 1 > _bound().bit_length():
+            bits = left.bit_length() + right.bit_length() - 1
+            if left and right and bits > _bound().bit_length():
                 raise _too_big(text, f"more than {_bound():,}")
         return _checked(left * right, text)
     if _is_zero(right):

@@ -200,12 +200,16 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "conv_negative_padding": (["conv", "56", "--padding", "-1"], ("--padding '-1'",)),
     "conv_zero_kernel": (["conv", "56", "--kernel", "0"], ("--kernel '0': must be at least 1",)),
     # Numbers: ASCII digits only, at most CNNCALC_MAX_VALUE, everywhere.
-    "input_flat_zero": (["params", "vgg16", "--input", "f0"], ("--input 'f0': sizes must be positive",)),
+    "input_flat_zero": (
+        ["params", "vgg16", "--input", "f0"], ("--input 'f0': sizes must be positive",)
+    ),
     "input_flat_huge": (
         ["params", "vgg16", "--input", "f99999999999999999999"],
         ("sizes above 1,000,000 are refused (set CNNCALC_MAX_VALUE to allow more)",),
     ),
-    "input_unicode_digit": (["params", "vgg16", "--input", "f²"], ("--input 'f²': expected CxHxW",)),
+    "input_unicode_digit": (
+        ["params", "vgg16", "--input", "f²"], ("--input 'f²': expected CxHxW",)
+    ),
     "input_arabic_digits": (
         ["params", "vgg16", "--input", "3x٢٢٤x٢٢٤"], ("expected CxHxW",)
     ),
@@ -213,7 +217,9 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
         ["params", "vgg16", "--input", "3x" + "9" * 5000 + "x4"],
         ("(5,004 characters): sizes above 1,000,000 are refused",),
     ),
-    "set_unicode_digit": (["params", "3x3-stack", "--set", "C=²"], ("--set 'C=²': expected NAME=",)),
+    "set_unicode_digit": (
+        ["params", "3x3-stack", "--set", "C=²"], ("--set 'C=²': expected NAME=",)
+    ),
     "set_5000_digits": (
         ["params", "3x3-stack", "--set", "C=" + "9" * 5000],
         ("(5,002 characters): values above 1,000,000 are refused",),
@@ -235,9 +241,13 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
         ["params", "vgg16", "--batch", "9" * 5000],
         ("Invalid value for '--batch'", "(5,000 characters) is above 1,000,000"),
     ),
-    "batch_underscore": (["params", "vgg16", "--batch", "1_000"], ("'1_000' is not a whole number",)),
+    "batch_underscore": (
+        ["params", "vgg16", "--batch", "1_000"], ("'1_000' is not a whole number",)
+    ),
     "near_float": (["sizes", "vgg16", "--near", "1e30"], ("Invalid value for '--near'", "'1e30'")),
-    "near_huge": (["sizes", "vgg16", "--near", "10000000000"], ("'10000000000' is above 1,000,000",)),
+    "near_huge": (
+        ["sizes", "vgg16", "--near", "10000000000"], ("'10000000000' is above 1,000,000",)
+    ),
     "seed_negative": (
         ["verify", "3x3-stack", "--set", "C=1,H=4,W=4", "--seed", "-1"],
         ("Invalid value for '--seed'", "'-1' is not in the range x>=0"),

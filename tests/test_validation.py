@@ -50,7 +50,8 @@ def conv_on_symbols(args: str) -> str:
 def test_a_folded_constant_that_is_legal_gives_plain_integers(tmp_path):
     """`C - C + 4` is 4 for every C: 4 filters, counted as the int 4 (9C·4 + 4 params, then
     4·4 + 4), not as a sympy Integer that later checks would not recognise."""
-    result, _ = run_file(tmp_path, conv_on_symbols("out: C - C + 4, kernel: 3"), "params", "-f", "json")
+    text = conv_on_symbols("out: C - C + 4, kernel: 3")
+    result, _ = run_file(tmp_path, text, "params", "-f", "json")
     assert result.exit_code == 0, result.output
     import json
 
@@ -147,7 +148,8 @@ def test_numbers_in_files_are_bounded_before_python_reads_them(tmp_path):
     ],
 )
 def test_float_arguments_are_finite(tmp_path, value, fragment):
-    result, _ = run_file(tmp_path, f"input: [3, 8, 8]\nlayers:\n  - bn: {{eps: {value}}}\n", "params")
+    text = f"input: [3, 8, 8]\nlayers:\n  - bn: {{eps: {value}}}\n"
+    result, _ = run_file(tmp_path, text, "params")
     refused(result, fragment)
 
 
@@ -316,7 +318,8 @@ def _exact(value, symbolic: bool) -> bool:
 
 
 @pytest.mark.parametrize(
-    "name, input", [(n, None) for n in zoo.names()] + [("resnet18", "3xHxW"), ("googlenet", "CxHxW")]
+    "name, input",
+    [(n, None) for n in zoo.names()] + [("resnet18", "3xHxW"), ("googlenet", "CxHxW")],
 )
 def test_every_zoo_figure_is_exact(name, input):
     """Every number the engine reports for a zoo model is an int or a Fraction (a sympy
