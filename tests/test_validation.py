@@ -338,3 +338,34 @@ def test_every_zoo_figure_is_exact(name, input):
             numbers += [axis.size, axis.jump, axis.start, axis.padding]
     bad = [v for v in numbers if not _exact(v, symbolic)]
     assert not bad, bad[:5]
+
+
+def test_figures_past_the_float_range_are_formatted_exactly(tmp_path):
+    """With CNNCALC_MAX_VALUE raised to 10^200, 600 upsamples give maps of 8·2^600 pixels a
+    side: activations near 10^363, past a float's 1.8e308 (this raised OverflowError)."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "huge.yaml"
+    path.write_text(
+        "input: [3, 8, 8]\nlayers:\n  - repeat: 600\n    layers: [{upsample: 2}]\n"
+        "  - conv_transpose: {out: 3, kernel: 2, stride: 2}\n"
+        "  - roi_pool: {out: 2, regions: 1000000}\n  - roi_pool: {out: 2, regions: 1000000}\n"
+    )
+    env = {**os.environ, "CNNCALC_MAX_VALUE": "1" + "0" * 200}
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "summary", str(path)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    # 3·(8·2^k)² after upsample k, 3·(16·2^600)² after the transposed conv, then 3x2x2 maps
+    # for 10^6 regions and for 10^6 regions of each of those
+    elements = sum(3 * (8 * 2**k) ** 2 for k in range(1, 601)) + 3 * (16 * 2**600) ** 2
+    elements += 12 * 10**6 + 12 * 10**12
+    assert elements > 10**360
+    assert f"Activations: {elements:,} per sample" in done.stdout
+    mib = round(Fraction(4 * elements, 2**20), 2)
+    whole, frac = divmod(int(mib * 100), 100)
+    assert f"· {whole:,}.{frac:02d} MiB at batch 1, fp32" in done.stdout
