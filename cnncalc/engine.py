@@ -8,6 +8,7 @@ input has unbound symbols, on sympy expressions.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
@@ -130,6 +131,7 @@ def checked_shape(shape: Shape, what: str) -> Shape:
     return sizes
 
 
+@functools.lru_cache(maxsize=1024)  # a stage's layers share one size expression
 def _at_least_above(size: Any, bound: int) -> bool:
     """A symbolic size above `bound` even with every symbol at its least, 1 (sizes grow with
     the input: 2^20·H from twenty upsamples). Only sizes holding a number above the bound are
