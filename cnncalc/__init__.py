@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -18,22 +19,24 @@ if TYPE_CHECKING:
     from .report import Report
 
 
-def load(arch: str) -> Architecture:
-    """A zoo name or a path -> the architecture tree (raises cnncalc.errors.SpecError)."""
+def load(arch: str | os.PathLike[str]) -> Architecture:
+    """A zoo name or a path (str or os.PathLike) -> the architecture tree (raises
+    cnncalc.errors.SpecError; TypeError for an argument of the wrong type)."""
     from . import zoo
+    from .cli_args import arch_text
 
-    return zoo.load(arch)
+    return zoo.load(arch_text(arch))
 
 
 def parse_input(text: str) -> tuple[Any, ...]:
-    """`3x224x224`, `224` (square, 3 channels), `3xHxW` or `1000` flat -> a shape tuple."""
+    """`3x224x224`, `224` (square, 3 channels), `3xHxW` or `f1000` flat -> a shape tuple."""
     from .cli_args import parse_input as parse
 
     return parse(text)
 
 
 def analyze(
-    arch: str | Architecture,
+    arch: str | os.PathLike[str] | Architecture,
     input: str | tuple[Any, ...] | None = None,
     batch: int = 1,
     dtype: str = "fp32",
@@ -41,10 +44,19 @@ def analyze(
     no_bias: bool = False,
 ) -> Report:
     """Propagate through `arch` (zoo name, path or loaded Architecture) and return the Report.
-    `no_bias` drops the bias of every conv and linear layer (for comparisons)."""
+    `input` is text as for --input or a tuple of positive ints and symbol names; `set` binds
+    symbols ({'H': 224} or 'H=224'); `no_bias` drops the bias of every conv and linear layer
+    (for comparisons). Every argument is checked as the command line checks it: a wrong value
+    raises cnncalc.errors.CnnCalcError, a wrong type TypeError naming the argument."""
+    from .cli_args import check_batch, check_bindings, check_dtype, input_for
     from .engine import analyze_architecture
-    from .cli_args import input_for
+    from .nodes import Architecture
 
-    architecture = load(arch) if isinstance(arch, str) else arch
+    if not isinstance(no_bias, bool):
+        raise TypeError(f"no_bias must be True or False, got {no_bias!r}")
+    batch = check_batch(batch)
+    dtype = check_dtype(dtype)
+    bindings = check_bindings(set)
+    architecture = arch if isinstance(arch, Architecture) else load(arch)
     shape = input_for(architecture, input) if input is not None else None
-    return analyze_architecture(architecture, shape, set, batch, dtype, no_bias=no_bias)
+    return analyze_architecture(architecture, shape, bindings, batch, dtype, no_bias=no_bias)

@@ -18,8 +18,41 @@ from .errors import CnnCalcError
 
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
+    from typer._click.types import ParamType
 except ImportError:  # pragma: no cover - older typer on click
     from click.exceptions import ClickException, UsageError
+    from click.types import ParamType
+
+
+class WholeNumber(ParamType):
+    """An option that takes a count: ASCII digits only, from `minimum` to CNNCALC_MAX_VALUE.
+    click's int would read '٣' as 3 and '1_000' as 1000, and meet 5,000 digits with Python's
+    own ValueError; a mistake ends as click's do: one line, exit status 2."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        if type(value) is int:  # a default
+            return value
+        from . import limits
+        from .cli_args import DIGITS, read_digits, shown
+
+        text = str(value).strip()
+        if text.startswith("-") and DIGITS.fullmatch(text[1:]):
+            self.fail(f"{shown(text)} is not in the range x>={self.minimum}.", param, ctx)
+        if not DIGITS.fullmatch(text):
+            self.fail(f"{shown(str(value))} is not a whole number (digits 0-9).", param, ctx)
+        number = read_digits(text)
+        if number is None:
+            self.fail(
+                f"{shown(text)} is above {limits.MAX_VALUE:,} ({limits.VALUE_HINT}).", param, ctx
+            )
+        if number < self.minimum:
+            self.fail(f"{number} is not in the range x>={self.minimum}.", param, ctx)
+        return number
 
 
 class _OneLineErrors(TyperGroup):
@@ -144,11 +177,19 @@ InputOpt = Annotated[
 SetOpt = Annotated[
     str | None, typer.Option("--set", "-s", help="Bind symbols: --set H=224,C=64.")
 ]
-BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size for memory figures.")]
+BatchOpt = Annotated[
+    int,
+    typer.Option(
+        "--batch", "-b", click_type=WholeNumber(1), help="Batch size for memory figures."
+    ),
+]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Element type for memory figures.")]
 DepthOpt = Annotated[
     int | None,
-    typer.Option("--depth", "-d", min=1, help="Collapse blocks deeper than this many path levels."),
+    typer.Option(
+        "--depth", "-d", click_type=WholeNumber(1),
+        help="Collapse blocks deeper than this many path levels.",
+    ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[
@@ -377,14 +418,21 @@ def schema_command(output: OutputOpt = None, force: ForceOpt = False) -> None:
 
 
 def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, int]:
-    """`3` -> (3, 3); `3x5` -> (3, 5)."""
-    parts = text.lower().replace("×", "x").split("x")
-    if len(parts) not in (1, 2) or not all(p.strip().isdigit() for p in parts):
-        raise CnnCalcError(f"{option} {text!r}: give a number or HxW, e.g. 3 or 3x5")
-    values = [int(p) for p in parts]
-    if min(values) < minimum:
-        raise CnnCalcError(f"{option} {text!r}: must be at least {minimum}")
-    return (values[0], values[-1])
+    """`3` -> (3, 3); `3x5` -> (3, 5); ASCII digits up to CNNCALC_MAX_VALUE."""
+    from .cli_args import DIGITS, read_digits, shown
+    from .limits import MAX_VALUE, VALUE_HINT
+
+    parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
+    if len(parts) not in (1, 2) or not all(DIGITS.fullmatch(p) for p in parts):
+        raise CnnCalcError(f"{option} {shown(text)}: give a number or HxW, e.g. 3 or 3x5")
+    values = [read_digits(p) for p in parts]
+    if any(v is None for v in values):
+        raise CnnCalcError(
+            f"{option} {shown(text)}: values above {MAX_VALUE:,} are refused ({VALUE_HINT})"
+        )
+    if min(values) < minimum:  # type: ignore[type-var]
+        raise CnnCalcError(f"{option} {shown(text)}: must be at least {minimum}")
+    return (values[0], values[-1])  # type: ignore[return-value]
 
 
 @app.command("conv")
@@ -395,9 +443,13 @@ def conv_calculator(
     stride: Annotated[str, typer.Option("--stride", help="Stride: 1 or 2x1.")] = "1",
     padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")] = "0",
     dilation: Annotated[str, typer.Option("--dilation", help="Dilation: 1 or 2x2.")] = "1",
-    groups: Annotated[int, typer.Option("--groups", "-g", min=1)] = 1,
-    c_in: Annotated[int, typer.Option("--in", min=1, help="Input channels.")] = 3,
-    c_out: Annotated[int, typer.Option("--out", min=1, help="Output channels (filters).")] = 64,
+    groups: Annotated[int, typer.Option("--groups", "-g", click_type=WholeNumber(1))] = 1,
+    c_in: Annotated[
+        int, typer.Option("--in", click_type=WholeNumber(1), help="Input channels.")
+    ] = 3,
+    c_out: Annotated[
+        int, typer.Option("--out", click_type=WholeNumber(1), help="Output channels (filters).")
+    ] = 64,
     bias: Annotated[bool, typer.Option("--bias/--no-bias", help="Count a bias per filter.")] = True,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -502,7 +554,10 @@ def convolutionalize_command(
 def sizes_command(
     arch: Arch,
     near: Annotated[
-        int | None, typer.Option("--near", "-n", min=1, help="Show valid sizes close to this one.")
+        int | None,
+        typer.Option(
+            "--near", "-n", click_type=WholeNumber(1), help="Show valid sizes close to this one."
+        ),
     ] = None,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -550,7 +605,9 @@ def sizes_command(
             )
         )
         return
-    print(f"{architecture.name}: input sizes, each axis with the other at its default")
+    from .render import printable
+
+    print(f"{printable(architecture.name)}: input sizes, each axis with the other at its default")
     for axis, answer in enumerate(answers):
         probe = check(architecture, axis, near) if near is not None else None
         if axis == 1 and same_answer(answers[0], answer):
@@ -573,7 +630,12 @@ def verify_command(
     arch: Arch,
     input: InputOpt = None,
     set_: SetOpt = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", click_type=WholeNumber(0), help="Seed for the random weights and input."
+        ),
+    ] = 0,
     rf: Annotated[
         bool,
         typer.Option("--rf", help="Also measure the receptive field of a unit empirically."),
@@ -654,10 +716,15 @@ def verify_command(
     else:
         from rich import box
         from rich.table import Table
+        from rich.text import Text
+
+        from .render import printable
 
         console = _console()
         table = Table(
-            title=f"verify {result.report.name} on {format_shape(result.report.input)}",
+            title=Text(
+                f"verify {printable(result.report.name)} on {format_shape(result.report.input)}"
+            ),
             box=box.SIMPLE,
             pad_edge=False,
         )

@@ -8,6 +8,7 @@ input has unbound symbols, on sympy expressions.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
@@ -21,7 +22,7 @@ from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, 
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
 from .shape import Shape, exact, format_shape, half, is_int, plain, product
 
-from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS
+from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_VALUE, VALUE_HINT
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -98,6 +99,51 @@ def analyze_architecture(
     )
 
 
+def checked_shape(shape: Shape, what: str) -> Shape:
+    """Every computed size is checked whatever its type: a sympy number (sizes that cancel,
+    ⌊(H − H)/1⌋ + 1) becomes a plain int; a size below 1 is a ShapeError; channels, height
+    and width above CNNCALC_MAX_VALUE, or a flat vector above its cube (a flattened map of
+    in-range sizes), are refused. So no later figure grows without bound (upsample chains)."""
+    bound = MAX_VALUE if len(shape) == 3 else MAX_VALUE**3
+    if shape and all(type(d) is int for d in shape) and 1 <= min(shape) and max(shape) <= bound:
+        return shape  # the usual case, at the cost of one pass
+    sizes = tuple(plain(d) for d in shape)
+    for axis, d in enumerate(sizes):
+        if getattr(d, "is_number", False) and not getattr(d, "is_Integer", False):
+            raise ShapeError(f"{what} output size {d} is not a whole number")
+        name = ("channels", "height", "width")[axis] if len(sizes) == 3 else "size"
+        if not is_int(d):
+            if d is not None and _at_least_above(d, bound):
+                raise LimitError(
+                    f"{what} output {name} would be {format_shape((d,))}, above {bound:,} for "
+                    f"every size ({VALUE_HINT})"
+                )
+            continue
+        if d < 1:
+            raise ShapeError(
+                f"{what} output {name} would be {d}: the input is too small for this layer"
+            )
+        if d > bound:
+            raise LimitError(
+                f"{what} output {name} would be {d:,}; cnncalc refuses sizes above {bound:,} "
+                f"({VALUE_HINT})"
+            )
+    return sizes
+
+
+@functools.lru_cache(maxsize=1024)  # a stage's layers share one size expression
+def _at_least_above(size: Any, bound: int) -> bool:
+    """A symbolic size above `bound` even with every symbol at its least, 1 (sizes grow with
+    the input: 2^20·H from twenty upsamples). Only sizes holding a number above the bound are
+    looked at, so the usual floors cost one walk over the atoms."""
+    import sympy
+
+    if not any(abs(n.p) > bound for n in size.atoms(sympy.Rational)):
+        return False
+    least = size.xreplace({s: sympy.Integer(1) for s in size.free_symbols})
+    return bool(least.is_number and least > bound)
+
+
 def _sum(values: list[Any]) -> Any:
     """Python's sum on numbers; one sympy Add for expressions (a running sum re-sorts each time)."""
     if all(type(v) is int for v in values):
@@ -119,14 +165,14 @@ def totals(rows: tuple[Row, ...], batch: int, dtype: str) -> Totals:
     return Totals(
         params=params,
         trainable_params=trainable,
-        non_trainable_params=params - trainable,
+        non_trainable_params=plain(params - trainable),  # sympy's 0 when all train: an int
         buffers=_sum([r.buffers for r in rows]),
         macs=macs,
-        flops=2 * macs,
+        flops=plain(2 * macs),
         extra_flops=extra,
-        param_bytes=params * size,
+        param_bytes=plain(params * size),
         activation_elements=elements,
-        activation_bytes=elements * batch * size,
+        activation_bytes=plain(elements * batch * size),
         weight_layers=sum(1 for r in rows if r.weighted),
         nonlinearities=sum(1 for r in rows if r.nonlinear),
     )
@@ -260,8 +306,13 @@ class _Walker:
     def resolve(self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str) -> Any:
         try:
             raw = _evaluate(value, scope)
+        except SpecError as exc:
+            raise exc.located(where, path) from None
+        try:
             return coerce(kind, key, raw)
         except SpecError as exc:
+            if isinstance(value, expr.Expr) and type(exc) is SpecError:  # say where 0 came from
+                exc = SpecError(f"{exc.message} (from {value.text!r})")
             raise exc.located(where, path) from None
 
     def leaf(self, node: Leaf, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
@@ -283,22 +334,27 @@ class _Walker:
             layer = node.cls(**args)
             if node.cls.REFERENCE is not None:
                 layer = layer.bind(*self.referenced(getattr(layer, node.cls.REFERENCE), path))
-            out = layer.output_shape(shape)
+            out = checked_shape(layer.output_shape(shape), node.cls.TYPE)
             steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
             whole = flow.whole or len(out) != 3 or (steps is not None and covers_map(steps, shape))
             params = layer.params(shape)
             copies = flow.copies * layer.copies()
+            if is_int(copies) and copies > MAX_VALUE:
+                raise LimitError(
+                    f"{node.cls.TYPE} makes {copies:,} copies of the map per sample; cnncalc "
+                    f"refuses sizes above {MAX_VALUE:,} ({VALUE_HINT})"
+                )
             row = Row(
                 path=path,
                 type=node.cls.TYPE,
                 where=node.where,
                 input=shape,
                 output=out,
-                params=params,
-                trainable=0 if node.frozen else params,
-                buffers=layer.buffers(shape),
-                macs=layer.macs(shape, out) * copies,
-                extra_flops=layer.extra_flops(shape, out) * copies,
+                params=plain(params),
+                trainable=0 if node.frozen else plain(params),
+                buffers=plain(layer.buffers(shape)),
+                macs=plain(layer.macs(shape, out) * copies),
+                extra_flops=plain(layer.extra_flops(shape, out) * copies),
                 extra_kind=layer.EXTRA_KIND,
                 rf=rf if steps is None else _step(rf, steps),
                 elements=product(out) * copies,
@@ -381,7 +437,7 @@ class _Walker:
             else:
                 value = default
             try:
-                inner[arg] = _evaluate(value, local)
+                inner[arg] = _bounded(_evaluate(value, local), node.block, arg)
             except SpecError as exc:
                 raise exc.located(node.where, path) from None
         self.groups[path] = (node.block, node.where)
@@ -409,6 +465,10 @@ class _Walker:
         self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF,
         copies: Any = 1,
     ) -> Row:
+        try:
+            out = checked_shape(out, kind)
+        except CnnCalcError as exc:
+            raise exc.located(where, path) from None
         row = Row(
             path=path,
             type=kind,
@@ -586,7 +646,7 @@ class _Walker:
                     Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
                 )
             lo, hi = _min(los), _max(his)
-            axes.append(AxisRF(exact(hi - lo + 1), fields[0][1][axis].jump, exact(half(lo + hi))))
+            axes.append(AxisRF(plain(hi - lo + 1), fields[0][1][axis].jump, plain(half(lo + hi))))
         return tuple(axes)  # type: ignore[return-value]
 
 
@@ -632,13 +692,25 @@ def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
 def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[AxisRF, AxisRF]:
     """r_out = r_in + (k−1)·j_in, j_out = j_in·s, start_out = start_in + ((k−1)/2 − p)·j_in."""
     return tuple(  # type: ignore[return-value]
-        AxisRF(
-            exact(a.size + (s.kernel - 1) * a.jump),
-            exact(a.jump * s.stride),
-            exact(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
+        AxisRF(  # plain: a symbolic field that folds (a whole-map window) is a plain number
+            plain(a.size + (s.kernel - 1) * a.jump),
+            plain(a.jump * s.stride),
+            plain(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
         )
         for a, s in zip(rf, steps, strict=True)
     )
+
+
+def _bounded(value: Any, block: str, arg: str) -> Any:
+    """A block argument, held to CNNCALC_MAX_VALUE as every other number is (a YAML integer
+    passed to `use` is not an argument of a layer, so nothing else checks it)."""
+    for v in value if isinstance(value, list) else [value]:
+        if type(v) is int and abs(v) > MAX_VALUE:
+            raise LimitError(
+                f"block {block!r} argument {arg!r} is {v:,}; cnncalc refuses integers above "
+                f"{MAX_VALUE:,} ({VALUE_HINT})"
+            )
+    return value
 
 
 def _evaluate(value: Any, scope: Mapping[str, Any]) -> Any:

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SpecError
+from . import limits
+from .errors import LimitError, SpecError
 
 MAX_EXPR_LENGTH = 200
 MAX_EXPR_DEPTH = 32
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()]))")
+_TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*%()]))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,15 @@ class Expr:
         return found
 
     def evaluate(self, scope: Mapping[str, Any]) -> Any:
-        return _evaluate(self.tree, scope, self.text)
+        """The value in `scope`: an int (a symbolic result that folds to a constant included),
+        or a sympy expression; |value| ≤ CNNCALC_MAX_VALUE, division by zero refused."""
+        value = _evaluate(self.tree, scope, self.text)
+        if type(value) is int and abs(value) > limits.MAX_VALUE:
+            raise LimitError(
+                f"{self.text!r} is {value:,}; cnncalc refuses integers above "
+                f"{limits.MAX_VALUE:,} ({limits.VALUE_HINT})"
+            )
+        return value
 
     def __str__(self) -> str:
         return self.text
@@ -151,14 +160,57 @@ def _evaluate(node: Any, scope: Mapping[str, Any], text: str) -> Any:
     left = _number(node[1], _evaluate(node[1], scope, text), text)
     right = _number(node[2], _evaluate(node[2], scope, text), text)
     if op == "+":
-        return left + right
+        return _checked(left + right, text)
     if op == "-":
-        return left - right
+        return _checked(left - right, text)
     if op == "*":
-        return left * right
-    if isinstance(right, int) and right == 0:
+        if type(left) is int and type(right) is int:
+            # Refuse before the product exists: x*x*... through nested blocks would otherwise
+            # build integers of billions of digits. |a·b| has at least len(a) + len(b) − 1 bits.
+            bits = left.bit_length() + right.bit_length() - 1
+            if left and right and bits > _bound().bit_length():
+                raise _too_big(text, f"more than {_bound():,}")
+        return _checked(left * right, text)
+    if _is_zero(right):
         raise SpecError(f"division by zero in {text!r}")
-    return left // right if op == "//" else left % right
+    try:
+        return _checked(left // right if op == "//" else left % right, text)
+    except ZeroDivisionError:  # a divisor sympy only finds to be zero while dividing
+        raise SpecError(f"division by zero in {text!r}") from None
+
+
+def _bound() -> int:
+    """Intermediate values may reach MAX_VALUE² (H_in * W_in of an in-range map); the value of
+    a whole expression is held to MAX_VALUE by `Expr.evaluate`."""
+    return limits.MAX_VALUE**2
+
+
+def _too_big(text: str, value: str) -> LimitError:
+    return LimitError(
+        f"{text!r} reaches {value}; cnncalc refuses integers above {limits.MAX_VALUE:,} "
+        f"({limits.VALUE_HINT})"
+    )
+
+
+def _checked(value: Any, text: str) -> Any:
+    """A sympy result that is a number becomes a plain int (so every later range check sees
+    it); a number that is not an integer (zoo, nan) is refused; ints are bounded."""
+    if type(value) is not int:
+        if not getattr(value, "is_number", False):
+            return value  # an expression in free symbols
+        if not value.is_Integer:
+            raise SpecError(f"{text!r} is {value}, not an integer")
+        value = int(value)
+    if abs(value) > _bound():
+        raise _too_big(text, f"{value:,}")
+    return value
+
+
+def _is_zero(value: Any) -> bool:
+    """True when the divisor is 0, as an int or as a symbolic expression provably zero."""
+    if type(value) is int:
+        return value == 0
+    return getattr(value, "is_zero", None) is True
 
 
 def _number(node: Any, value: Any, text: str) -> Any:

@@ -65,6 +65,9 @@ _SCALAR_TAGS = {
 }
 
 
+_INT_TAG = "tag:yaml.org,2002:int"
+_MAX_INT_CHARS = 1000  # far above any legal value, far below Python's int-from-text limit
+_TEXT_TAGS = {_INT_TAG, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
 _ALLOWED_TAGS = _SCALAR_TAGS | {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
 
@@ -125,10 +128,26 @@ class _Reader:
     def scalar(self, node: yaml.Node, yaml_path: str) -> Any:
         if node.tag not in _SCALAR_TAGS:
             raise self.error(node, yaml_path, f"unsupported YAML tag {node.tag}")
+        if node.tag == _INT_TAG and len(node.value) > _MAX_INT_CHARS:
+            # Refused before int() reads it (Python refuses 4,300 digits with a ValueError).
+            raise LimitError(
+                f"a number of {len(node.value):,} characters; cnncalc refuses integers above "
+                f"{MAX_VALUE:,} ({VALUE_HINT})",
+                self.where(node, yaml_path),
+            )
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError) as exc:
             raise self.error(node, yaml_path, f"cannot read value: {exc}") from None
+
+    def text(self, node: yaml.Node, yaml_path: str) -> Any:
+        """A scalar meant as text (a name, a title): YAML 1.1 reads `yes`, `off`, `1e3` or
+        `0x1F` as a bool or a number; what the person wrote is the text they meant."""
+        if isinstance(node, yaml.ScalarNode) and node.tag in _TEXT_TAGS:
+            return node.value
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return ""
+        return self.scalar(node, yaml_path) if isinstance(node, yaml.ScalarNode) else None
 
     def mapping(self, node: yaml.Node, yaml_path: str, what: str) -> dict[str, yaml.Node]:
         if not isinstance(node, yaml.MappingNode):
@@ -254,7 +273,7 @@ class _Reader:
         if node is None:
             return None
         if isinstance(node, yaml.ScalarNode):
-            name = self.scalar(node, yaml_path)
+            name = self.text(node, yaml_path)
             got = repr(name)
         else:  # show what was given (this said 'got None')
             name, got = None, "a list" if isinstance(node, yaml.SequenceNode) else "a mapping"
@@ -495,8 +514,10 @@ class _Reader:
             raise SpecError("the file has no `layers:` list", self.where(root, ""))
         text = {}
         for key in ("name", "title", "description"):
-            raw = self.value(top[key], key) if key in top else ""
-            if not isinstance(raw, (str, int)):
+            if key in top:
+                self.spend(top[key], key)
+            raw = self.text(top[key], key) if key in top else ""
+            if not isinstance(raw, str):
                 raise self.error(top[key], key, f"{key!r} must be text")
             text[key] = str(raw)
         symbols: list[str] = []

@@ -72,26 +72,53 @@ def both(value: Any) -> str:
 
 
 def human(value: Any, unit: str = "") -> str:
-    """138.36 M, 15.47 G: decimal prefixes, two decimals."""
+    """138.36 M, 15.47 G: decimal prefixes, two decimals, rounded exactly (half to even) from
+    the integer, never through a float (26,999,999,892,000,002,048 is 26999999.89 T)."""
     if type(value) is not int:
         return exact_text(value)
     for factor, prefix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "K")):
         if abs(value) >= factor:
-            return f"{value / factor:.2f} {prefix}{unit}"
+            return f"{decimal(value, factor)} {prefix}{unit}"
     return f"{value} {unit}".rstrip()
+
+
+def decimal(numerator: int, denominator: int, places: int = 2, separators: bool = False) -> str:
+    """numerator/denominator with `places` decimals, rounded half to even, in exact integer
+    arithmetic (a float would overflow past 1e308 and blur digits past 2^53)."""
+    scale = 10**places
+    q, r = divmod(abs(numerator) * scale, denominator)
+    if 2 * r > denominator or (2 * r == denominator and q % 2):
+        q += 1
+    whole, frac = divmod(q, scale)
+    sign = "-" if numerator < 0 and q else ""
+    text = f"{whole:,}" if separators else str(whole)
+    return f"{sign}{text}.{frac:0{places}d}" if places else f"{sign}{text}"
 
 
 def mib(value: Any) -> str:
     if type(value) is not int:
         return exact_text(value) + " B"
-    return f"{value / 2**20:,.2f} MiB"
+    return f"{decimal(value, 2**20, separators=True)} MiB"
 
 
 def rf_text(value: Any) -> str:
     """Receptive-field numbers: integers, halves as 15.5, other fractions as p/q."""
     if type(value) is Fraction and value.denominator in (2, 4, 8):
-        return str(float(value))
+        places = {2: 1, 4: 2, 8: 3}[value.denominator]  # exact: 1/8 = 0.125
+        return decimal(value.numerator, value.denominator, places)
     return exact_text(value)
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: control characters (ESC, BEL, CR, DEL, C1) shown escaped as
+    \x1b, \n ..., so a title or a name cannot move the cursor, retitle the window or hide
+    what follows. JSON escapes them itself; CSV carries the data as it is."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def json_value(value: Any) -> Any:
@@ -263,15 +290,18 @@ def to_csv(report: Report, view: str, depth: int | None = None) -> str:
 def to_markdown(report: Report, view: str, depth: int | None = None) -> str:
     columns = [COLUMNS[k] for k in VIEWS[view]]
     lines = [
-        f"**{report.name}**: input {format_shape(report.input)}, output {format_shape(report.output)}",
+        f"**{printable(report.name)}**: input {format_shape(report.input)}, "
+        f"output {format_shape(report.output)}",
         "",
         "| " + " | ".join(c.header for c in columns) + " |",
         "|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|",
     ]
     for row in report.collapsed(depth):
-        lines.append("| " + " | ".join(c.cell(row).replace("|", "\\|") for c in columns) + " |")
+        lines.append(
+            "| " + " | ".join(printable(c.cell(row)).replace("|", "\\|") for c in columns) + " |"
+        )
     lines.append("")
-    lines.extend(f"- {line}" for line in summary_lines(report, view))
+    lines.extend(f"- {printable(line)}" for line in summary_lines(report, view))
     return "\n".join(lines) + "\n"
 
 
@@ -318,16 +348,17 @@ def summary_lines(report: Report, view: str) -> list[str]:
 def render_table(report: Report, view: str, console: Any, depth: int | None = None) -> None:
     from rich import box
     from rich.table import Table
+    from rich.text import Text  # plain Text, never markup: a title "[/x]" is text, not a tag
 
     columns = [COLUMNS[k] for k in VIEWS[view]]
-    title = report.name + (f" — {report.title}" if report.title else "")
+    title = printable(report.name + (f" — {report.title}" if report.title else ""))
     caption = f"input {format_shape(report.input)} · batch {report.batch} · {report.dtype}"
     if report.bindings:
         caption += " · " + ", ".join(f"{k}={v}" for k, v in report.bindings.items())
     plain = not console.is_terminal or console.no_color
     table = Table(
-        title=title,
-        caption=caption,
+        title=Text(title),
+        caption=Text(printable(caption)),
         box=box.SIMPLE if plain else box.SIMPLE_HEAVY,
         header_style="" if plain else "bold",
         title_style="" if plain else "bold",
@@ -352,7 +383,7 @@ def render_table(report: Report, view: str, console: Any, depth: int | None = No
             overflow="fold",
         )
     for row in report.collapsed(depth):
-        table.add_row(*(c.cell(row) for c in columns))
+        table.add_row(*(Text(printable(c.cell(row))) for c in columns))
     console.print(table)
     for line in summary_lines(report, view):
-        console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(printable(line), highlight=False, markup=False, soft_wrap=True)

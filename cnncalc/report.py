@@ -24,9 +24,9 @@ class AxisRF:
     @property
     def padding(self) -> Any:
         """Effective padding P = (size − 1)/2 − start (Araujo et al.: Σ p_l·∏ s_i for a chain)."""
-        from .shape import exact, half
+        from .shape import half, plain
 
-        return exact(half(self.size - 1) - self.start)
+        return plain(half(self.size - 1) - self.start)  # symbolic terms may cancel: 217, an int
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,42 @@ BAD_FILES: dict[str, Bad] = {
         "block (layers[1])",
         ("residual add of 128x56x56 (body) and 64x56x56 (shortcut identity)",),
     ),
+    # Symbolic expressions that fold to constants meet the same checks as numbers.
+    "folded_zero_division": Bad(4, "0 (layers[0])", ("division by zero in 'C // (C - C)'",)),
+    "folded_modulo_zero": Bad(4, "0 (layers[0])", ("division by zero in 'C % (H - H)'",)),
+    "folded_zero_channels": Bad(
+        4, "0 (layers[0])", ("'out' must be a positive integer, got 0 (from 'C - C')",)
+    ),
+    "folded_zero_kernel": Bad(
+        4, "0 (layers[0])", ("'kernel' must be a positive integer or a pair [h, w], got 0",)
+    ),
+    "folded_negative_channels": Bad(
+        5, "1 (layers[1])", ("'out' must be a positive integer, got -5 (from 'C - C - 5')",)
+    ),
+    "folded_negative_stride": Bad(
+        4, "0 (layers[0])", ("'stride' must be a positive integer or a pair [h, w], got -2",)
+    ),
+    "symbolic_negative_channels": Bad(
+        4, "0 (layers[0])", ("'out' must be a positive integer, got -C (negative for every size)",)
+    ),
+    "roi_pool_scale_zero": Bad(
+        4, "layers[0]", ("roi_pool: 'scale' must be a positive number, got 0",)
+    ),
+    "roi_pool_scale_nan": Bad(
+        4, "layers[0]", ("roi_pool: 'scale' must be a positive number, got nan",)
+    ),
+    "upsample_too_big": Bad(
+        6,
+        "16 (layers[0].layers[0])",
+        ("upsample output height would be 1,048,576; cnncalc refuses sizes above 1,000,000",
+         "(set CNNCALC_MAX_VALUE to allow more)"),
+    ),
+    "block_argument_too_big": Bad(
+        9,
+        "0 (layers[0])",
+        ("block 'wide' argument 'n' is 99,999,999,999,999,999,999,999,999,999; cnncalc refuses "
+         "integers above 1,000,000",),
+    ),
 }
 
 # Command-line mistakes: arguments -> fragments of the one-line message.
@@ -163,6 +199,64 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     ),
     "conv_negative_padding": (["conv", "56", "--padding", "-1"], ("--padding '-1'",)),
     "conv_zero_kernel": (["conv", "56", "--kernel", "0"], ("--kernel '0': must be at least 1",)),
+    # Numbers: ASCII digits only, at most CNNCALC_MAX_VALUE, everywhere.
+    "input_flat_zero": (
+        ["params", "vgg16", "--input", "f0"], ("--input 'f0': sizes must be positive",)
+    ),
+    "input_flat_huge": (
+        ["params", "vgg16", "--input", "f99999999999999999999"],
+        ("sizes above 1,000,000 are refused (set CNNCALC_MAX_VALUE to allow more)",),
+    ),
+    "input_unicode_digit": (
+        ["params", "vgg16", "--input", "f²"], ("--input 'f²': expected CxHxW",)
+    ),
+    "input_arabic_digits": (
+        ["params", "vgg16", "--input", "3x٢٢٤x٢٢٤"], ("expected CxHxW",)
+    ),
+    "input_5000_digits": (
+        ["params", "vgg16", "--input", "3x" + "9" * 5000 + "x4"],
+        ("(5,004 characters): sizes above 1,000,000 are refused",),
+    ),
+    "set_unicode_digit": (
+        ["params", "3x3-stack", "--set", "C=²"], ("--set 'C=²': expected NAME=",)
+    ),
+    "set_5000_digits": (
+        ["params", "3x3-stack", "--set", "C=" + "9" * 5000],
+        ("(5,002 characters): values above 1,000,000 are refused",),
+    ),
+    "conv_unicode_digit": (["conv", "²"], ("size '²': give a number or HxW",)),
+    "conv_5000_digits": (
+        ["conv", "9" * 5000], ("(5,000 characters): values above 1,000,000 are refused",)
+    ),
+    "conv_kernel_huge": (
+        ["conv", "56", "--kernel", "3x99999999999"], ("--kernel '3x99999999999': values above",)
+    ),
+    "conv_in_huge": (
+        ["conv", "56", "--in", "99999999999999999999999"],
+        ("Invalid value for '--in'", "is above 1,000,000 (set CNNCALC_MAX_VALUE"),
+    ),
+    "conv_out_unicode": (["conv", "56", "--out", "٣"], ("'٣' is not a whole number",)),
+    "batch_float": (["params", "vgg16", "--batch", "1e400"], ("'1e400' is not a whole number",)),
+    "batch_huge": (
+        ["params", "vgg16", "--batch", "9" * 5000],
+        ("Invalid value for '--batch'", "(5,000 characters) is above 1,000,000"),
+    ),
+    "batch_underscore": (
+        ["params", "vgg16", "--batch", "1_000"], ("'1_000' is not a whole number",)
+    ),
+    "near_float": (["sizes", "vgg16", "--near", "1e30"], ("Invalid value for '--near'", "'1e30'")),
+    "near_huge": (
+        ["sizes", "vgg16", "--near", "10000000000"], ("'10000000000' is above 1,000,000",)
+    ),
+    "seed_negative": (
+        ["verify", "3x3-stack", "--set", "C=1,H=4,W=4", "--seed", "-1"],
+        ("Invalid value for '--seed'", "'-1' is not in the range x>=0"),
+    ),
+    "seed_huge": (
+        ["verify", "3x3-stack", "--set", "C=1,H=4,W=4", "--seed", "9" * 30],
+        ("Invalid value for '--seed'", "is above 1,000,000"),
+    ),
+    "depth_huge": (["params", "vgg16", "--depth", "9" * 30], ("Invalid value for '--depth'",)),
     # Mistakes typer/click catch while reading the options end the same way: one line.
     "batch_zero": (
         ["params", "vgg16", "--batch", "0"],
@@ -176,7 +270,7 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
 }
 
 # A few of each run in a real process, to see what a person sees (and the exit status).
-IN_A_PROCESS = ["yaml_syntax", "empty_output", "nested_shape_error", "empty"]
+IN_A_PROCESS = ["yaml_syntax", "empty_output", "nested_shape_error", "empty", "folded_modulo_zero"]
 
 
 def location(file: str, bad: Bad) -> str:
@@ -228,7 +322,9 @@ def test_bad_file_in_a_process(name):
     check_message(done.stderr, bad.fragments, location(file, bad))
 
 
-@pytest.mark.parametrize("name", ["arch_typo", "batch_zero"])
+@pytest.mark.parametrize(
+    "name", ["arch_typo", "batch_zero", "input_5000_digits", "conv_unicode_digit", "seed_negative"]
+)
 def test_bad_command_line_in_a_process(name):
     args, fragments = BAD_ARGS[name]
     done = subprocess.run([sys.executable, "-m", "cnncalc", *args], capture_output=True, text=True)

@@ -204,19 +204,53 @@ def has_default(field: dataclasses.Field[Any]) -> bool:
 
 
 def _int(name: str, value: Any, minimum: int, what: str) -> Any:
+    """An integer argument from `minimum` to CNNCALC_MAX_VALUE. The checks hold whatever the
+    value's type: a sympy number (an expression that folded to a constant, `C - C`) becomes a
+    plain int and is checked as one; zoo, nan and non-integers are refused; a symbolic value
+    that sympy proves below `minimum` (`-C`) is refused too."""
     if isinstance(value, bool) or not (is_int(value) or _is_symbolic(value)):
         raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
+    if _is_symbolic(value) and getattr(value, "is_number", False):
+        if not value.is_Integer:
+            raise SpecError(f"{name!r} must be {what}, got {value}")
+        value = int(value)
     if is_int(value) and value < minimum:
         raise SpecError(f"{name!r} must be {what}, got {value}")
     if is_int(value) and value > MAX_VALUE:
         raise LimitError(
-            f"{name!r} is {value:,}; cnncalc refuses integers above {MAX_VALUE:,} ({VALUE_HINT})"
+            f"{name!r} is {_big(value)}; cnncalc refuses integers above {MAX_VALUE:,} "
+            f"({VALUE_HINT})"
         )
+    if _is_symbolic(value) and getattr(value - minimum, "is_negative", None) is True:
+        raise SpecError(f"{name!r} must be {what}, got {value} (negative for every size)")
     return value
+
+
+def _big(value: int) -> str:
+    """12,345,678 — or, past 30 digits, how many digits (a message stays one readable line)."""
+    digits = len(str(abs(value)))
+    return f"{value:,}" if digits <= 30 else f"a number of {digits:,} digits"
 
 
 def _is_symbolic(value: Any) -> bool:
     return type(value).__module__.startswith("sympy")
+
+
+def _finite(name: str, value: Any, what: str) -> float:
+    """A YAML number as a float: bools, text, nan, infinities and ints too big for a float are
+    refused (float(10**400) would raise OverflowError)."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
+    if isinstance(value, int) and abs(value) > MAX_VALUE:
+        raise LimitError(
+            f"{name!r} is {_big(value)}; cnncalc refuses numbers above {MAX_VALUE:,} "
+            f"({VALUE_HINT})"
+        )
+    if not math.isfinite(value):
+        raise SpecError(f"{name!r} must be {what}, got {value}")
+    return float(value)
 
 
 def _show(value: Any) -> str:
@@ -266,9 +300,12 @@ def coerce(kind: str, name: str, value: Any) -> Any:
             raise SpecError(f"{name!r} must be true or false, got {_show(value)}")
         return value
     if kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SpecError(f"{name!r} must be a number, got {_show(value)}")
-        return float(value)
+        return _finite(name, value, "a number")
+    if kind == "posfloat":
+        number = _finite(name, value, "a positive number")
+        if number <= 0:
+            raise SpecError(f"{name!r} must be a positive number, got {value}")
+        return number
     if kind == "prob":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise SpecError(f"{name!r} must be a number from 0 to 1, got {_show(value)}")

@@ -88,7 +88,7 @@ class RoIPool(ParameterFree, MacFree):
     regions: Any = 1
     scale: float = 1.0  # spatial_scale: feature-map pixels per input pixel (1/16 for VGG conv5)
 
-    FIELDS = {"out": "pair", "regions": "pos", "scale": "float"}
+    FIELDS = {"out": "pair", "regions": "pos", "scale": "posfloat"}
     EXTRA_KIND = "pooling"
 
     def output_shape(self, shape: Shape) -> Shape:
