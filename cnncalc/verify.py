@@ -16,9 +16,10 @@ from typing import Any
 import numpy as np
 
 from .engine import analyze_architecture, covers_map
-from .errors import SpecError
+from .errors import LimitError, SpecError
 from .layers.base import Layer
 from .layers.pool import MaxPool
+from .verify_memory import _bytes, default_max_memory, peak_memory
 from .layers.upsample import MaxUnpool
 from .nodes import Architecture
 from .report import Report
@@ -123,6 +124,8 @@ class NumpyRunner:
             if isinstance(layer, MaxUnpool):
                 weights["indices"] = layer.pool.indices(self.pool_inputs[id(layer.pool)])
             y = layer.forward(x, weights)
+        except MemoryError:
+            raise  # running out of memory says nothing about the prediction
         except Exception as exc:  # noqa: BLE001  (a kernel refusing the input is a finding)
             self.records.append((None, allocated, f"{type(exc).__name__}: {exc}"))
             self._tick()
@@ -156,8 +159,12 @@ def verify(
     seed: int = 0,
     dtype: Any = np.float32,
     tick: Callable[[], None] | None = None,
+    max_memory: int | None = None,
 ) -> Verification:
-    """Analyse `arch`, then execute it on a random input of the stated shape and compare."""
+    """Analyse `arch`, then execute it on a random input of the stated shape and compare.
+    Refuses (LimitError) when the predicted peak memory of the pass is above `max_memory`
+    bytes (default: `default_max_memory()`); running out of memory anyway is a LimitError too,
+    never a disagreement."""
     predicted = analyze_architecture(arch, input, bindings)
     if any(not isinstance(d, int) for d in predicted.input) or not isinstance(
         predicted.totals.params, int
@@ -169,9 +176,25 @@ def verify(
             f"verify runs the network for real and needs numbers: bind "
             f"{', '.join(sorted(used) or predicted.symbols)} with --set or --input"
         )
+    need = peak_memory(arch, input, bindings, dtype)
+    allowed = default_max_memory() if max_memory is None else max_memory
+    if need > allowed:
+        raise LimitError(
+            f"verify would need about {_bytes(need)} for the reference pass (weights and live "
+            f"activations, {np.dtype(dtype).name}), more than the {_bytes(allowed)} allowed; "
+            f"pass --max-memory {_bytes(need, up=True)} or more to run it anyway, or a smaller "
+            "--input"
+        )
     runner = NumpyRunner(seed, dtype, tick)
-    x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
-    report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
+    try:
+        x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
+        report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
+    except MemoryError:
+        del runner
+        raise LimitError(
+            f"verify ran out of memory in the reference pass (predicted peak {_bytes(need)}); "
+            "try a smaller --input"
+        ) from None
     checks = tuple(
         Check(
             path=row.path,
