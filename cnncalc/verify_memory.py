@@ -7,12 +7,13 @@ inputs `NumpyRunner` keeps for max_unpool). The peak is the largest value, over 
 
     live bytes + that layer's weights and buffers + its output + its workspace
 
-plus OVERHEAD and ROW_BYTES per layer for the Python side, where the workspace bounds what the reference kernel holds at once besides its input and
-output: the padded input and the im2col columns C_in·kh·kw·H_out·W_out of a windowed layer
-(MACs bound the columns of a layer whose windows fall between pixels), and `TEMPS` float64
-arrays the size of the larger of input and output (gelu's erfc is computed in float64). Every
-term is an upper bound of what the kernels in cnncalc.reference allocate; tests/test_io_errors.py
-checks the sum against tracemalloc's peak for some zoo models.
+plus OVERHEAD, and ROW_BYTES per layer, for the Python side. The workspace bounds what the
+reference kernel holds at once besides its input and output: the padded input and the im2col
+columns C_in·kh·kw·H_out·W_out of a windowed layer (MACs bound the columns of a layer whose
+windows fall between pixels), and `TEMPS` float64 arrays the size of the larger of input and
+output (gelu's erfc is computed in float64; batch norm was measured at about 3 such arrays,
+max_unpool at 2.3). Weights count only while their layer runs: NumpyRunner drops them after.
+tests/test_io_errors.py checks the sum against tracemalloc's peak: above it, within 3x.
 """
 
 from __future__ import annotations

@@ -227,7 +227,9 @@ def test_stdout_on_a_full_disk(args):
 def test_a_closed_stdout():
     result = run(["params", "vgg16"], preexec_fn=lambda: os.close(1))
     assert result.returncode == 2
-    assert result.stderr == "cnncalc: error: cannot write to standard output: standard output is closed\n"
+    assert result.stderr == (
+        "cnncalc: error: cannot write to standard output: standard output is closed\n"
+    )
 
 
 def test_a_closed_stdout_does_not_matter_with_output(tmp_path):
@@ -242,7 +244,9 @@ def test_a_closed_stdout_does_not_matter_with_output(tmp_path):
 
 def test_control_characters_in_messages_are_escaped(tmp_path):
     net = tmp_path / "net.yaml"
-    net.write_text('name: t\ninput: [3, 8, 8]\nlayers:\n  - "conv\\e[31mRED\\nx\\u202e": {out: 4}\n')
+    net.write_text(
+        'name: t\ninput: [3, 8, 8]\nlayers:\n  - "conv\\e[31mRED\\nx\\u202e": {out: 4}\n'
+    )
     line = one_error(runner.invoke(app, ["params", str(net)]), "unknown layer type")
     assert "\x1b" not in line and "\u202e" not in line
     assert "conv\\x1b[31mRED\\nx\\u202e" in line
