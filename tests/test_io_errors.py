@@ -190,14 +190,13 @@ def test_a_signal_during_the_write_leaves_no_temporary_file(tmp_path, sig, statu
 # ------------------------------------------------------------------ stdout
 
 
-@pytest.mark.parametrize("args", [["list"], ["summary", "resnet152"]])
-def test_a_closed_pipe_ends_quietly_with_status_0(args):
+def test_a_closed_pipe_ends_quietly_with_status_0():
     """The reader is gone before the first write, so every write meets EPIPE."""
     read, write = os.pipe()
     os.close(read)
     try:
         result = subprocess.run(
-            CNNCALC + args, stdout=write, stderr=subprocess.PIPE, text=True, timeout=10
+            [*CNNCALC, "list"], stdout=write, stderr=subprocess.PIPE, text=True, timeout=10
         )
     finally:
         os.close(write)
@@ -409,7 +408,7 @@ BAD_ARGS: dict[str, list[list[str]]] = {
     "layers": [["extra"], ["--bogus"]],
     "conv": [["x"], ["56", "-k", "0"], ["56", "-f", "csv"], ["56", "--groups", "0"],
              ["3", "-k", "5"]],
-    "convolutionalize": [["nope"], ["vgg16", "-i", "x"], ["vgg16", "-o", "/"]],
+    "convolutionalize": [["nope"], ["inception-naive", "-i", "x"], ["inception-naive"]],
 }
 
 
