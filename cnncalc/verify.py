@@ -19,11 +19,11 @@ from .engine import analyze_architecture, covers_map
 from .errors import LimitError, SpecError
 from .layers.base import Layer
 from .layers.pool import MaxPool
-from .verify_memory import _bytes, default_max_memory, peak_memory
 from .layers.upsample import MaxUnpool
 from .nodes import Architecture
 from .report import Report
 from .shape import plain
+from .verify_memory import byte_size, check_memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ def verify(
 ) -> Verification:
     """Analyse `arch`, then execute it on a random input of the stated shape and compare.
     Refuses (LimitError) when the predicted peak memory of the pass is above `max_memory`
-    bytes (default: `default_max_memory()`); running out of memory anyway is a LimitError too,
+    bytes (verify_memory.check_memory); running out of memory anyway is a LimitError too,
     never a disagreement."""
     predicted = analyze_architecture(arch, input, bindings)
     if any(not isinstance(d, int) for d in predicted.input) or not isinstance(
@@ -176,24 +176,15 @@ def verify(
             f"verify runs the network for real and needs numbers: bind "
             f"{', '.join(sorted(used) or predicted.symbols)} with --set or --input"
         )
-    need = peak_memory(arch, input, bindings, dtype)
-    allowed = default_max_memory() if max_memory is None else max_memory
-    if need > allowed:
-        raise LimitError(
-            f"verify would need about {_bytes(need)} for the reference pass (weights and live "
-            f"activations, {np.dtype(dtype).name}), more than the {_bytes(allowed)} allowed; "
-            f"pass --max-memory {_bytes(need, up=True)} or more to run it anyway, or a smaller "
-            "--input"
-        )
+    need = check_memory(arch, input, bindings, dtype, max_memory, predicted.input)
     runner = NumpyRunner(seed, dtype, tick)
     try:
         x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
         report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
-    except MemoryError:
-        del runner
+    except MemoryError:  # the prediction fell short of what the machine had left
         raise LimitError(
-            f"verify ran out of memory in the reference pass (predicted peak {_bytes(need)}); "
-            "try a smaller --input"
+            f"verify ran out of memory in the reference pass (predicted peak "
+            f"{byte_size(need)}); try a smaller --input"
         ) from None
     checks = tuple(
         Check(

@@ -120,19 +120,44 @@ class MemoryProbe:
 
 
 def peak_memory(
-    arch: Any, input: Any = None, bindings: Any = None, dtype: Any = "float32"
+    arch: Any, input: Any = None, bindings: Any = None, dtype: Any = "float32",
+    shape: tuple[int, ...] | None = None,
 ) -> int:
-    """The predicted peak bytes of `verify`'s reference pass over `arch` (see the module)."""
+    """The predicted peak bytes of `verify`'s reference pass over `arch` (see the module);
+    `shape` is the input shape when the caller has already analysed `arch`."""
     import numpy as np
 
     from .engine import analyze_architecture
 
     probe = MemoryProbe(np.dtype(dtype).itemsize)
-    predicted = analyze_architecture(arch, input, bindings)
-    shape = tuple(int(d) for d in predicted.input)
+    if shape is None:
+        shape = analyze_architecture(arch, input, bindings).input
+    shape = tuple(int(d) for d in shape)
     x = probe.tensor(shape, math.prod(shape))
     analyze_architecture(arch, input, bindings, runner=probe, x=x)
     return probe.peak + OVERHEAD + ROW_BYTES * probe.calls
+
+
+def check_memory(
+    arch: Any, input: Any, bindings: Any, dtype: Any, max_memory: int | None,
+    shape: tuple[int, ...] | None = None,
+) -> int:
+    """The predicted peak of the pass; a LimitError, with the figure and the option that
+    raises the limit, when it is above `max_memory` (None: `default_max_memory()`)."""
+    import numpy as np
+
+    from .errors import LimitError
+
+    need = peak_memory(arch, input, bindings, dtype, shape)
+    allowed = default_max_memory() if max_memory is None else max_memory
+    if need > allowed:
+        raise LimitError(
+            f"verify would need about {byte_size(need)} for the reference pass (weights and "
+            f"live activations, {np.dtype(dtype).name}), more than the {byte_size(allowed)} "
+            f"allowed; pass --max-memory {byte_size(need, up=True)} or more to run it anyway, "
+            "or a smaller --input"
+        )
+    return need
 
 
 def available_memory() -> int | None:
@@ -180,7 +205,7 @@ def default_max_memory() -> int:
 _UNITS = (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10))
 
 
-def _bytes(n: int, up: bool = False) -> str:
+def byte_size(n: int, up: bool = False) -> str:
     """1.5 GiB, 300 MiB, 12 bytes: binary units with one decimal; `up` rounds up (for an
     option value that must cover n)."""
     for unit, size in _UNITS:
