@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import functools
 import os
 import sys
@@ -34,10 +33,12 @@ class _OneLineErrors(TyperGroup):
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
+        from .output import Closed, GuardedStdout, PipeClosed, StdoutError, silence_stdout
+
         streams = sys.stdout, sys.stderr
         if sys.stderr is None:  # `2>&-`: messages have nowhere to go
-            sys.stderr = _Closed("standard error")
-        sys.stdout = _GuardedStdout(sys.stdout)
+            sys.stderr = Closed("standard error")
+        sys.stdout = GuardedStdout(sys.stdout)
         try:
             try:
                 code = super().main(*args, standalone_mode=False, **kwargs)
@@ -52,15 +53,15 @@ class _OneLineErrors(TyperGroup):
                     code = _say(f"{exc.format_message()}{hint}", exc.exit_code)
             except ClickException as exc:
                 code = _say(exc.format_message(), exc.exit_code)
-            except _PipeClosed:
-                _silence_stdout()  # the reader has gone: no more output, and no complaint
+            except PipeClosed:
+                silence_stdout()  # the reader has gone: no more output, and no complaint
                 code = 0
-            except _StdoutError as exc:
-                _silence_stdout()
+            except StdoutError as exc:
+                silence_stdout()
                 code = _say(str(exc), 2)
             except CnnCalcError as exc:
                 code = _say(str(exc), 2)
-            except typer.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+            except typer.Abort:  # EOF at a prompt (typer makes Ctrl-C exit status 130 itself)
                 code = 130
             except MemoryError:
                 code = _say("out of memory", 2)
@@ -77,68 +78,6 @@ class _OneLineErrors(TyperGroup):
         finally:
             sys.stdout, sys.stderr = streams
         sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) comes back as n
-
-
-class _StdoutError(CnnCalcError):
-    """Standard output cannot be written (a full disk, a closed descriptor)."""
-
-
-class _PipeClosed(Exception):  # noqa: N818
-    """The reader of our stdout has gone (EPIPE). Not an OSError: typer would turn that into
-    exit status 1, and rich into SystemExit(1)."""
-
-
-class _Closed:
-    """Stands in for a stream the shell closed (`>&-`): Python sets it to None."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, f"{self.name} is closed")
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
-class _GuardedStdout:
-    """sys.stdout, with write errors other than a closed pipe turned into one-line errors."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream if stream is not None else _Closed("standard output")
-
-    def _guard(self, method: str, *args: Any) -> Any:
-        try:
-            return getattr(self._stream, method)(*args)
-        except BrokenPipeError:
-            raise _PipeClosed() from None
-        except OSError as exc:
-            raise _StdoutError(
-                f"cannot write to standard output: {exc.strerror or exc}"
-            ) from None
-
-    def write(self, text: str) -> Any:
-        return self._guard("write", text)
-
-    def flush(self) -> Any:
-        return self._guard("flush")
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _silence_stdout() -> None:
-    """Point file descriptor 1 at /dev/null, so that the interpreter's last flush of what is
-    still buffered neither fails nor prints "Exception ignored ... BrokenPipeError"."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.__stdout__.fileno() if sys.__stdout__ else 1)
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
 
 
 def _say(message: str, code: int) -> int:
@@ -199,8 +138,10 @@ def _console_class() -> Any:
     class _Console(Console):
         def on_broken_pipe(self) -> None:
             """rich would exit with status 1; a closed pipe is the error boundary's to end (0)."""
+            from .output import PipeClosed
+
             self.quiet = True
-            raise _PipeClosed()
+            raise PipeClosed()
 
     return _Console
 
