@@ -81,6 +81,38 @@ def test_a_folder_we_may_not_read(tmp_path, monkeypatch):
         closed.chmod(0o755)
 
 
+NO_DAC = ["setpriv", "--bounding-set=-dac_override,-dac_read_search",
+          "--inh-caps=-dac_override,-dac_read_search", "--"]
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not any(
+        os.access(os.path.join(d, "setpriv"), os.X_OK) for d in os.defpath.split(":") + ["/usr/bin"]
+    ),
+    reason="needs root and setpriv, to drop the capabilities that let root read anything",
+)
+def test_permissions_for_real_as_root_without_dac_override(tmp_path):
+    closed, readonly = tmp_path / "closed", tmp_path / "readonly"
+    closed.mkdir()
+    (closed / "net.yaml").write_text("name: t\ninput: [3, 8, 8]\nlayers: [relu]\n")
+    readonly.mkdir()
+    closed.chmod(0)
+    readonly.chmod(0o555)
+    try:
+        for args, message in (
+            (["params", str(closed / "net.yaml")], f"cannot read {closed / 'net.yaml'}"),
+            (["show", "vgg16", "-o", str(readonly / "x.yaml")], f"cannot write {readonly}/x.yaml"),
+        ):
+            result = subprocess.run(
+                NO_DAC + CNNCALC + args, capture_output=True, text=True, timeout=10
+            )
+            assert result.returncode == 2, result.stderr
+            assert result.stderr == f"cnncalc: error: {message}: Permission denied\n"
+    finally:
+        closed.chmod(0o755)
+        readonly.chmod(0o755)
+
+
 # ------------------------------------------------------------------ output paths
 
 
