@@ -56,28 +56,78 @@ class WholeNumber(ParamType):
 
 
 class _OneLineErrors(TyperGroup):
-    """Usage mistakes (`--batch 0`, `--dtype fp8`, an unknown option) end as every other mistake
-    does: one line on stderr, exit status 2; click would print usage, a hint and the error."""
+    """The one error boundary. Usage mistakes (`--batch 0`, `--dtype fp8`, an unknown option)
+    and every CnnCalcError end the same way: one line on stderr, exit status 2 (click would
+    print usage, a hint and the error). Exit status 1 means only a `verify` disagreement.
+    A closed pipe (`cnncalc list | head -1`) ends silently with 0, as Unix tools do; a failed
+    write to stdout (`> /dev/full`, stdout closed) is one line and 2; Ctrl-C is 130; anything
+    else is a bug of cnncalc: its traceback, one line saying so, and status 70 (EX_SOFTWARE)."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
+        from .output import Closed, GuardedStdout, PipeClosed, StdoutError, silence_stdout
+
+        streams = sys.stdout, sys.stderr
+        if sys.stderr is None:  # `2>&-`: messages have nowhere to go
+            sys.stderr = Closed("standard error")
+        sys.stdout = GuardedStdout(sys.stdout)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
-        except UsageError as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cnncalc`: the help
-                exc.show()
-                sys.exit(exc.exit_code)
-            hint = f" (`{exc.ctx.command_path} -h` for help)" if exc.ctx is not None else ""
-            print(f"cnncalc: error: {exc.format_message()}{hint}", file=sys.stderr)
-            sys.exit(exc.exit_code)
-        except ClickException as exc:
-            print(f"cnncalc: error: {exc.format_message()}", file=sys.stderr)
-            sys.exit(exc.exit_code)
-        except typer.Abort:
-            print("Aborted!", file=sys.stderr)
-            sys.exit(1)
+            try:
+                code = super().main(*args, standalone_mode=False, **kwargs)
+                sys.stdout.flush()  # a full disk shows now, not in the interpreter's exit
+            except UsageError as exc:
+                if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cnncalc`: the help
+                    exc.show()
+                    sys.stdout.flush()
+                    code = exc.exit_code
+                else:
+                    hint = f" (`{exc.ctx.command_path} -h` for help)" if exc.ctx is not None else ""
+                    code = _say(f"{exc.format_message()}{hint}", exc.exit_code)
+            except ClickException as exc:
+                code = _say(exc.format_message(), exc.exit_code)
+            except PipeClosed:
+                silence_stdout()  # the reader has gone: no more output, and no complaint
+                code = 0
+            except StdoutError as exc:
+                silence_stdout()
+                code = _say(str(exc), 2)
+            except CnnCalcError as exc:
+                code = _say(str(exc), 2)
+            except typer.Abort:  # EOF at a prompt (typer makes Ctrl-C exit status 130 itself)
+                code = 130
+            except MemoryError:
+                code = _say("out of memory", 2)
+            except RecursionError:
+                code = _say("the architecture nests too deeply to analyse", 2)
+            except Exception as exc:  # noqa: BLE001  (a bug: say so, keep the traceback)
+                import traceback
+
+                traceback.print_exc()
+                code = _say(
+                    f"internal error ({type(exc).__name__}): this is a bug in cnncalc; please "
+                    "report it with the command line and the file", 70
+                )
+        finally:
+            sys.stdout, sys.stderr = streams
         sys.exit(code if isinstance(code, int) else 0)  # typer.Exit(n) comes back as n
+
+
+def _say(message: str, code: int) -> int:
+    """One line on stderr, control characters escaped; returns the exit status."""
+    from .output import one_line
+
+    try:
+        print(f"cnncalc: error: {one_line(message)}", file=sys.stderr, flush=True)
+    except OSError:
+        pass  # stderr gone too: the exit status still tells
+    return code
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    """SIGTERM and SIGHUP end the run like Ctrl-C does: through the `finally` and `except`
+    clauses, so the temporary file of `-o` is removed; exit status 128 + the signal."""
+    sys.exit(128 + signum)
 
 
 app = typer.Typer(
@@ -114,9 +164,23 @@ class DType(str, Enum):
     int8 = "int8"
 
 
-def _console(stderr: bool = False) -> Any:
+@functools.cache
+def _console_class() -> Any:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            """rich would exit with status 1; a closed pipe is the error boundary's to end (0)."""
+            from .output import PipeClosed
+
+            self.quiet = True
+            raise PipeClosed()
+
+    return _Console
+
+
+def _console(stderr: bool = False) -> Any:
+    Console = _console_class()  # noqa: N806
     terminal = (sys.stderr if stderr else sys.stdout).isatty()
     plain = bool(os.environ.get("NO_COLOR")) or not terminal
     # Piped output is plain text at full width: never wrapped or cut to 80 columns. NO_COLOR
@@ -133,8 +197,7 @@ def _console(stderr: bool = False) -> Any:
 
 
 def fail(message: str) -> typer.Exit:
-    print(f"cnncalc: error: {message}", file=sys.stderr)
-    return typer.Exit(2)
+    return typer.Exit(_say(message, 2))
 
 
 def reports_errors(func: F) -> F:
@@ -240,32 +303,13 @@ def _emit(
 
 
 def _write(text: str, output: Path | None, force: bool) -> None:
-    """To stdout, or to a file: written beside it under a temporary name and renamed into
-    place, so a failure never leaves half a file; an existing file needs --force."""
+    """To stdout, or to a file (cnncalc.output.write_file: atomic, regular files only)."""
     if output is None:
         sys.stdout.write(text)
         return
-    import os
-    import tempfile
+    from .output import write_file
 
-    if output.exists() and not force:
-        raise CnnCalcError(f"{output} exists; pass --force to overwrite it")
-    if output.is_dir():
-        raise CnnCalcError(f"{output} is a folder")
-    folder = output.parent if str(output.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=folder)
-    except OSError as exc:
-        raise CnnCalcError(f"cannot write {output}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CnnCalcError(f"cannot write {output}: {exc.strerror}") from None
-        raise
+    write_file(text, output, force)
 
 
 def _view_command(view: str, doc: str) -> None:
@@ -644,6 +688,15 @@ def verify_command(
         str | None,
         typer.Option("--layer", help="With --rf: the layer path (default: the last feature map)."),
     ] = None,
+    max_memory: Annotated[
+        str | None,
+        typer.Option(
+            "--max-memory",
+            envvar="CNNCALC_MAX_MEMORY",
+            help="Refuse a run predicted to need more memory than this: 2G, 512M, bytes "
+            "(default: half the available memory).",
+        ),
+    ] = None,
     format: FormatOpt = Format.table,
 ) -> None:
     """Run the network with the NumPy reference kernels (random weights of exactly the predicted
@@ -656,14 +709,18 @@ def verify_command(
     from .render import grouped, json_value, rf_text
     from .shape import format_shape
     from .verify import measure_rf, verify
+    from .output import one_line
+    from .verify_memory import parse_bytes
 
+    limit = parse_bytes(max_memory) if max_memory is not None else None
     architecture = load(arch)
     shape = input_for(architecture, input) if input is not None else None
     err = _console(stderr=True)
     with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("running the reference forward pass", total=None)
         result = verify(
-            architecture, shape, parse_bindings(set_), seed, tick=lambda: progress.advance(task)
+            architecture, shape, parse_bindings(set_), seed, tick=lambda: progress.advance(task),
+            max_memory=limit,
         )
     measured = measure_rf(result, layer) if rf else None
     if format is Format.json:
@@ -764,7 +821,7 @@ def verify_command(
             )
     if measured is not None and not measured.ok:
         print(
-            f"cnncalc: the measured receptive field of {measured.path} differs from the "
+            f"cnncalc: the measured receptive field of {one_line(measured.path)} differs from the "
             "predicted one",
             file=sys.stderr,
         )
@@ -782,11 +839,17 @@ def verify_command(
             ):
                 if predicted != actual:
                     what += f"; {name} predicted {predicted}, {verb} {actual}"
-            print(f"cnncalc: disagreement at {c.path} ({c.type}): {what}", file=sys.stderr)
+            line = one_line(f"{c.path} ({c.type}): {what}")  # kernel messages quote the file
+            print(f"cnncalc: disagreement at {line}", file=sys.stderr)
         raise typer.Exit(1)
 
 
 def main() -> None:
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_signal)
     app()
 
 

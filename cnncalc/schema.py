@@ -114,6 +114,8 @@ def argument_kind(kind: str, context: str = "top") -> tuple[dict[str, Any], str]
         return _passed_on({"type": "boolean"}, context), "true or false"
     if kind == "float":
         return _passed_on({"type": "number"}, context), "a number"
+    if kind == "posfloat":
+        return _passed_on({"type": "number", "exclusiveMinimum": 0}, context), "a positive number"
     if kind == "prob":
         return (
             _passed_on({"type": "number", "minimum": 0, "maximum": 1}, context),

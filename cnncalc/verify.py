@@ -20,7 +20,7 @@ import numpy as np
 
 from . import reference
 from .engine import analyze_architecture, covers_map
-from .errors import SpecError
+from .errors import LimitError, SpecError
 from .layers.base import Layer
 from .layers.detection import Crop
 from .layers.pool import MaxPool
@@ -28,6 +28,7 @@ from .layers.upsample import MaxUnpool
 from .nodes import Architecture
 from .report import Report
 from .shape import plain
+from .verify_memory import byte_size, check_memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,8 @@ class NumpyRunner:
                 weights["target_size"] = self.shapes[layer.target_path][1:]
             with reference.count_macs() as counted:
                 y = layer.forward(x, weights)
+        except MemoryError:
+            raise  # running out of memory says nothing about the prediction
         except Exception as exc:  # noqa: BLE001  (a kernel refusing the input is a finding)
             self.records.append((None, allocated, buffers, 0, f"{type(exc).__name__}: {exc}"))
             self._tick()
@@ -178,8 +181,12 @@ def verify(
     seed: int = 0,
     dtype: Any = np.float32,
     tick: Callable[[], None] | None = None,
+    max_memory: int | None = None,
 ) -> Verification:
-    """Analyse `arch`, then execute it on a random input of the stated shape and compare."""
+    """Analyse `arch`, then execute it on a random input of the stated shape and compare.
+    Refuses (LimitError) when the predicted peak memory of the pass is above `max_memory`
+    bytes (verify_memory.check_memory); running out of memory anyway is a LimitError too,
+    never a disagreement."""
     predicted = analyze_architecture(arch, input, bindings)
     if any(not isinstance(d, int) for d in predicted.input) or not isinstance(
         predicted.totals.params, int
@@ -191,10 +198,17 @@ def verify(
             f"verify runs the network for real and needs numbers: bind "
             f"{', '.join(sorted(used) or predicted.symbols)} with --set or --input"
         )
+    need = check_memory(arch, input, bindings, dtype, max_memory, predicted.input)
     runner = NumpyRunner(seed, dtype, tick)
-    x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
-    runner.shapes["input"] = tuple(x.shape[1:])
-    report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
+    try:
+        x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
+        runner.shapes["input"] = tuple(x.shape[1:])
+        report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
+    except MemoryError:  # the prediction fell short of what the machine had left
+        raise LimitError(
+            f"verify ran out of memory in the reference pass (predicted peak "
+            f"{byte_size(need)}); try a smaller --input"
+        ) from None
     checks = tuple(
         Check(
             path=row.path,

@@ -47,6 +47,8 @@ STRUCTURAL: dict[str, tuple[list[Any], str]] = {
     "expression_injection": (["layers", 0, "conv", "out"], "does not match"),
     "empty": ([], "None is not of type 'object'"),
     "comments_only": ([], "None is not of type 'object'"),
+    "roi_pool_scale_zero": (["layers", 0, "roi_pool", "scale"],
+                            "0 is less than or equal to the minimum of 0"),
 }
 
 # Mistakes the schema cannot see: it checks each value alone and evaluates nothing.
@@ -66,6 +68,16 @@ SEMANTIC: dict[str, str] = {
     "concat_spatial_mismatch": "shape arithmetic: branches of different sizes",
     "dense_flat_input": "shape arithmetic: a dense block on a flat vector",
     "residual_identity_mismatch": "shape arithmetic: body and identity shortcut differ",
+    "upsample_too_big": "shape arithmetic: a size past CNNCALC_MAX_VALUE after 1,000 doublings",
+    "block_argument_too_big": "the value limit is CNNCALC_MAX_VALUE, an environment setting",
+    "folded_modulo_zero": "an expression's value: the schema evaluates nothing",
+    "folded_negative_channels": "an expression's value: the schema evaluates nothing",
+    "folded_negative_stride": "an expression's value: the schema evaluates nothing",
+    "folded_zero_channels": "an expression's value: the schema evaluates nothing",
+    "folded_zero_division": "an expression's value: the schema evaluates nothing",
+    "folded_zero_kernel": "an expression's value: the schema evaluates nothing",
+    "symbolic_negative_channels": "an expression's value: the schema evaluates nothing",
+    "roi_pool_scale_nan": "JSON has no NaN: a YAML .nan compares as no number does",
 }
 NOT_YAML = {"yaml_syntax": "a syntax error: no document to validate (the editor's YAML "
             "parser reports it)"}
