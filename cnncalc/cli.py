@@ -24,15 +24,20 @@ except ImportError:  # pragma: no cover - older typer on click
     from click.types import ParamType
 
 
+SEED_MAX = 2**32 - 1  # numpy takes larger seeds; 32 bits is what every tool and paper uses
+
+
 class WholeNumber(ParamType):
-    """An option that takes a count: ASCII digits only, from `minimum` to CNNCALC_MAX_VALUE.
-    click's int would read '٣' as 3 and '1_000' as 1000, and meet 5,000 digits with Python's
-    own ValueError; a mistake ends as click's do: one line, exit status 2."""
+    """An option that takes a count: ASCII digits only, from `minimum` to CNNCALC_MAX_VALUE
+    (or `maximum`, for a number that is not a size, such as a seed). click's int would read '٣'
+    as 3 and '1_000' as 1000, and meet 5,000 digits with Python's own ValueError; a mistake ends
+    as click's do: one line, exit status 2."""
 
     name = "integer"
 
-    def __init__(self, minimum: int = 1) -> None:
+    def __init__(self, minimum: int = 1, maximum: int | None = None) -> None:
         self.minimum = minimum
+        self.maximum = maximum
 
     def convert(self, value: Any, param: Any, ctx: Any) -> int:
         if type(value) is int:  # a default
@@ -45,7 +50,9 @@ class WholeNumber(ParamType):
             self.fail(f"{shown(text)} is not in the range x>={self.minimum}.", param, ctx)
         if not DIGITS.fullmatch(text):
             self.fail(f"{shown(str(value))} is not a whole number (digits 0-9).", param, ctx)
-        number = read_digits(text)
+        number = read_digits(text, self.maximum)
+        if number is None and self.maximum is not None:
+            self.fail(f"{shown(text)} is above {self.maximum:,}.", param, ctx)
         if number is None:
             self.fail(
                 f"{shown(text)} is above {limits.MAX_VALUE:,} ({limits.VALUE_HINT}).", param, ctx
@@ -677,7 +684,8 @@ def verify_command(
     seed: Annotated[
         int,
         typer.Option(
-            "--seed", click_type=WholeNumber(0), help="Seed for the random weights and input."
+            "--seed", click_type=WholeNumber(0, SEED_MAX),
+            help="Seed for the random weights and input (0 to 2^32 - 1).",
         ),
     ] = 0,
     rf: Annotated[

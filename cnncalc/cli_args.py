@@ -29,13 +29,14 @@ def shown(text: str, limit: int = 40) -> str:
     return repr(text[: limit // 2] + "…" + text[-limit // 2 :]) + f" ({len(text):,} characters)"
 
 
-def read_digits(digits: str) -> int | None:
-    """ASCII digits as an int, or None when above CNNCALC_MAX_VALUE (told by the length first,
-    before int() reads a long string)."""
-    if len(digits.lstrip("0")) > len(str(limits.MAX_VALUE)):
+def read_digits(digits: str, maximum: int | None = None) -> int | None:
+    """ASCII digits as an int, or None when above `maximum` (CNNCALC_MAX_VALUE by default; told
+    by the length first, before int() reads a long string)."""
+    top = limits.MAX_VALUE if maximum is None else maximum
+    if len(digits.lstrip("0")) > len(str(top)):
         return None
     value = int(digits)
-    return None if value > limits.MAX_VALUE else value
+    return None if value > top else value
 
 
 def whole_number(text: str, what: str, minimum: int = 1) -> int:

@@ -252,9 +252,13 @@ BAD_ARGS: dict[str, tuple[list[str], tuple[str, ...]]] = {
         ["verify", "3x3-stack", "--set", "C=1,H=4,W=4", "--seed", "-1"],
         ("Invalid value for '--seed'", "'-1' is not in the range x>=0"),
     ),
+    "seed_past_32_bits": (
+        ["verify", "3x3-stack", "--set", "C=1,H=4,W=4", "--seed", str(2**32)],
+        ("Invalid value for '--seed'", "'4294967296' is above 4,294,967,295."),
+    ),
     "seed_huge": (
         ["verify", "3x3-stack", "--set", "C=1,H=4,W=4", "--seed", "9" * 30],
-        ("Invalid value for '--seed'", "is above 1,000,000"),
+        ("Invalid value for '--seed'", "is above 4,294,967,295"),
     ),
     "depth_huge": (["params", "vgg16", "--depth", "9" * 30], ("Invalid value for '--depth'",)),
     # Mistakes typer/click catch while reading the options end the same way: one line.

@@ -98,3 +98,17 @@ def test_measured_receptive_fields(name, layer, size, jump):
     assert measured.size == (size, size)
     assert measured.jump == (jump, jump)
     assert measured.ok
+
+
+def test_a_seed_is_any_32_bit_number_not_only_a_size():
+    """Seeds such as 20240101 are common; the size limit (CNNCALC_MAX_VALUE) does not apply."""
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app
+
+    for seed in ("20240101", str(2**32 - 1)):
+        result = CliRunner().invoke(
+            app, ["verify", "3x3-stack", "--set", "C=1", "--input", "1x6x6", "--seed", seed]
+        )
+        assert result.exit_code == 0, (seed, result.stderr)
+        assert "6 of 6 layers agree" in result.stdout
