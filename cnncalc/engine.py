@@ -19,9 +19,9 @@ from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
-from .shape import Shape, exact, format_shape, half, is_int, plain, product
+from .shape import Shape, exact, expression_size, format_shape, half, is_int, plain, product
 
-from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS
+from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_SYMBOLIC_NODES
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -284,6 +284,8 @@ class _Walker:
             if node.cls.REFERENCE is not None:
                 layer = layer.bind(*self.referenced(getattr(layer, node.cls.REFERENCE), path))
             out = layer.output_shape(shape)
+            if not all(is_int(d) for d in out):
+                _bound_symbolic(out)
             steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
             whole = flow.whole or len(out) != 3 or (steps is not None and covers_map(steps, shape))
             params = layer.params(shape)
@@ -639,6 +641,17 @@ def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[
         )
         for a, s in zip(rf, steps, strict=True)
     )
+
+
+def _bound_symbolic(shape: Shape) -> None:
+    """Refuse a symbolic size whose expression has grown past MAX_SYMBOLIC_NODES: every later
+    layer would copy it, so the walk would slow to a crawl instead of failing."""
+    for d in shape:
+        if not is_int(d) and expression_size(d, MAX_SYMBOLIC_NODES) > MAX_SYMBOLIC_NODES:
+            raise LimitError(
+                f"the symbolic size of this layer's output has grown past {MAX_SYMBOLIC_NODES:,} "
+                "terms; give the input size as numbers (--input 3x224x224 or --set H=224)"
+            )
 
 
 def _evaluate(value: Any, scope: Mapping[str, Any]) -> Any:

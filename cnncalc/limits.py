@@ -21,6 +21,7 @@ MAX_ALIAS_REPEATS = 10_000  # values reached again through aliases (billion laug
 MAX_NESTING = 64  # nested lists of layers or values
 MAX_FILE_BYTES = 2_000_000
 MAX_BLOCK_DEPTH = 64  # blocks using blocks
+MAX_SYMBOLIC_NODES = 2_000  # sympy nodes in one symbolic feature-map size
 
 LAYERS_HINT = "set CNNCALC_MAX_LAYERS to allow more"
 VALUE_HINT = "set CNNCALC_MAX_VALUE to allow more"
