@@ -15,6 +15,8 @@ def _env(name: str, default: int) -> int:
 
 
 MAX_LAYERS = _env("CNNCALC_MAX_LAYERS", 200_000)  # rows after expanding repeats and blocks
+STEPS_PER_LAYER = 8
+MAX_STEPS = STEPS_PER_LAYER * MAX_LAYERS  # nodes the engine walks (uses, repeats, layers)
 MAX_VALUE = _env("CNNCALC_MAX_VALUE", 1_000_000)  # any integer argument or input size
 MAX_YAML_NODES = 200_000  # YAML values read, aliases expanded
 MAX_ALIAS_REPEATS = 10_000  # values reached again through aliases (billion laughs)

@@ -78,3 +78,36 @@ def test_symbolic_size_past_the_bound_is_refused(tmp_path, monkeypatch):
         assert exc.path == "0"
     else:
         raise AssertionError("not refused")
+
+
+def _block_tree(depth: int, leaf: str = "repeat: 0\n        layers: [relu]") -> str:
+    lines = ["input: [3, 8, 8]", "blocks:"]
+    for i in range(depth):
+        lines.append(f"  b{i}:\n    layers:\n      - use: b{i + 1}\n      - use: b{i + 1}")
+    lines.append(f"  b{depth}:\n    layers:\n      - {leaf}")
+    lines.append("layers:\n  - use: b0")
+    return "\n".join(lines) + "\n"
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from cnncalc.cli import app
+
+    return CliRunner().invoke(app, list(args))
+
+
+def test_tree_of_empty_uses_is_refused_before_walking(tmp_path):
+    # 2^40 uses that add no row: no layer limit fires, but walking them would take hours
+    path = _write(tmp_path, _block_tree(40))
+    start = time.perf_counter()
+    result = _cli("summary", path)
+    assert time.perf_counter() - start < 1
+    assert result.exit_code == 2
+    assert "steps (blocks, uses and repeats walked" in result.output
+    assert "set CNNCALC_MAX_LAYERS" in result.output
+
+
+def test_tree_of_uses_within_the_budget_is_walked(tmp_path):
+    report = cnncalc.analyze(_write(tmp_path, _block_tree(10, "relu")))
+    assert len(report.rows) == 2**10
