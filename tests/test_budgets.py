@@ -111,3 +111,72 @@ def test_tree_of_empty_uses_is_refused_before_walking(tmp_path):
 def test_tree_of_uses_within_the_budget_is_walked(tmp_path):
     report = cnncalc.analyze(_write(tmp_path, _block_tree(10, "relu")))
     assert len(report.rows) == 2**10
+
+
+def _run_limited(*args: str, memory: int = 1 << 30, timeout: float = 5):
+    """The command line in a child process under an address-space limit and a wall-clock limit."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args], capture_output=True, text=True,
+        timeout=timeout, preexec_fn=limit,
+    )
+    return done, time.perf_counter() - start
+
+
+def _one_line_error(done, fragment: str) -> None:
+    assert done.returncode == 2, done.stderr[-500:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnncalc: error: "), done.stderr[-500:]
+    assert fragment in lines[0], lines[0]
+
+
+HEAD = "input: [3, 8, 8]\nlayers: [relu]\n"
+
+
+def test_a_million_notes_are_refused_before_composing(tmp_path):
+    # 1.98 MB, under the size limit: composed in 35 s and accepted before
+    path = _write(tmp_path, HEAD + "notes: [" + ",".join(["1"] * 990_000) + "]\n")
+    start = time.perf_counter()
+    result = _cli("summary", path)
+    assert time.perf_counter() - start < 1.5
+    assert result.exit_code == 2
+    assert "net.yaml:3: the file holds more than 200,000 YAML values" in result.output
+
+
+def test_the_size_limit_counts_bytes_not_characters(tmp_path):
+    path = _write(tmp_path, HEAD + 'title: "' + "€" * 700_000 + '"\n')  # 0.7 M chars, 2.1 MB
+    result = _cli("summary", path)
+    assert result.exit_code == 2
+    assert "larger than 2,000,000 bytes (2,100,042 bytes)" in result.output
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.yaml"
+    with open(path, "wb") as f:  # sparse: 1.2 GB on paper, nothing on disk
+        f.write(HEAD.encode())
+        f.truncate(1_200_000_000)
+    done, seconds = _run_limited("summary", str(path), memory=512 << 20)
+    _one_line_error(done, "the file is larger than 2,000,000 bytes (1,200,000,000 bytes)")
+    assert seconds < 5
+
+
+def test_brackets_in_quoted_strings_and_comments_do_not_nest(tmp_path):
+    text = HEAD + 'title: "' + "[" * 3000 + "\"\ndescription: '{{{{" + "{" * 3000 + "'\n# " + "[" * 3000 + "\n"
+    result = _cli("summary", _write(tmp_path, text))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_bad_byte_is_reported_with_its_line_and_offset(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(HEAD.encode() + b"title: caf\xe9\n")
+    result = _cli("summary", str(path))
+    assert result.exit_code == 2
+    assert "latin1.yaml:3: the file is not UTF-8 text: byte 0xe9 at byte offset 42" in result.output
+    assert "(line 3, column 11)" in result.output
