@@ -180,3 +180,34 @@ def test_a_bad_byte_is_reported_with_its_line_and_offset(tmp_path):
     assert result.exit_code == 2
     assert "latin1.yaml:3: the file is not UTF-8 text: byte 0xe9 at byte offset 42" in result.output
     assert "(line 3, column 11)" in result.output
+
+
+def test_sizes_refuses_a_period_too_long_to_scan(tmp_path):
+    # 20 stride-2 1x1 convs repeat every 2^20: scanning five periods took hours
+    text = "input: [3, 64, 64]\nlayers:\n" + "  - conv: {out: 4, kernel: 1, stride: 2}\n" * 20
+    start = time.perf_counter()
+    result = _cli("sizes", _write(tmp_path, text))
+    assert time.perf_counter() - start < 1
+    assert result.exit_code == 2
+    assert "repeat only every 1,048,576 pixels" in result.output
+    assert "set CNNCALC_MAX_SIZES_WORK" in result.output
+
+
+def test_sizes_near_a_huge_size_uses_the_period(tmp_path):
+    # kernel 2, stride 2, no padding, three times: every size from 8 works; a pixel is kept
+    # only when each map is even, i.e. the size is a multiple of 8 (hand-derived)
+    text = "input: [3, 64, 64]\nlayers:\n" + "  - conv: {out: 4, kernel: 2, stride: 2}\n" * 3
+    done, seconds = _run_limited("sizes", _write(tmp_path, text), "--near", "100000000")
+    assert done.returncode == 0, done.stderr
+    assert seconds < 5
+    assert (
+        "near 100000000: works 99999998, 99999999, 100000000, 100000001, 100000002; "
+        "keeps every pixel 99999984, 99999992, 100000000, 100000008, 100000016"
+    ) in done.stdout
+    assert "keeps every pixel (no layer drops a real pixel): sizes ≡ 0 (mod 8) from 8" in done.stdout
+
+
+def test_sizes_of_a_flat_input_is_one_line(tmp_path):
+    result = _cli("sizes", _write(tmp_path, "input: [100]\nlayers:\n  - linear: {out: 4}\n"))
+    assert result.exit_code == 2
+    assert "net.yaml:1 input: sizes needs a feature-map input C x H x W" in result.output
