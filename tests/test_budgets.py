@@ -211,3 +211,23 @@ def test_sizes_of_a_flat_input_is_one_line(tmp_path):
     result = _cli("sizes", _write(tmp_path, "input: [100]\nlayers:\n  - linear: {out: 4}\n"))
     assert result.exit_code == 2
     assert "net.yaml:1 input: sizes needs a feature-map input C x H x W" in result.output
+
+
+def test_compare_ratio_without_a_series_shows_no_limit():
+    from cnncalc.compare import ratio
+
+    # the shape `same` padding gave before it was folded: sympy's limit() raised
+    # NotImplementedError (Max has no series); the ratio is still shown, without a limit
+    out = sympy.floor((H + sympy.Max(0, -H + 2 * sympy.floor((H + 1) / 2) + 1) - 3) / 2) + 1
+    found = ratio(576 * out**2, 576 * H**2)
+    assert found is not None and found.limit is None and found.symbol == "H"
+    assert found.value.subs(H, 10) == sympy.Rational(25, 100)
+
+
+def test_compare_same_padding_symbolically(tmp_path):
+    a = _write(tmp_path, "input: [8, H, H]\nlayers:\n  - conv: {out: 8, kernel: 3, stride: 2, padding: same}\n", "a.yaml")
+    b = _write(tmp_path, "input: [8, H, H]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: 1}\n", "b.yaml")
+    result = _cli("compare", a, b, "--format", "json")
+    assert result.exit_code == 0, result.output
+    # MACs 576·⌈H/2⌉² against 576·H²: the ratio tends to 1/4
+    assert '"1/4"' in result.output or "0.25" in result.output
