@@ -230,4 +230,4 @@ def test_compare_same_padding_symbolically(tmp_path):
     result = _cli("compare", a, b, "--format", "json")
     assert result.exit_code == 0, result.output
     # MACs 576·⌈H/2⌉² against 576·H²: the ratio tends to 1/4
-    assert '"1/4"' in result.output or "0.25" in result.output
+    assert '"value": "floor((H + 1)/2)**2/H**2",\n          "limit": "1/4"' in result.output
