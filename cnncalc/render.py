@@ -163,14 +163,19 @@ VIEWS = {
 # ------------------------------------------------------------------ JSON
 
 
+def _jv(value: Any) -> Any:
+    """json_value with the common case first: a plain int is already JSON (rows are many)."""
+    return value if type(value) is int else json_value(value)
+
+
 def rf_json(rf: tuple[AxisRF, AxisRF] | None) -> dict[str, Any] | None:
     if rf is None:
         return None
     return {
-        "size": [json_value(a.size) for a in rf],
-        "jump": [json_value(a.jump) for a in rf],
-        "start": [json_value(a.start) for a in rf],
-        "padding": [json_value(a.padding) for a in rf],
+        "size": [_jv(a.size) for a in rf],
+        "jump": [_jv(a.jump) for a in rf],
+        "start": [_jv(a.start) for a in rf],
+        "padding": [_jv(a.padding) for a in rf],
     }
 
 
@@ -180,22 +185,22 @@ def row_json(row: Row) -> dict[str, Any]:
         "type": row.type,
         "file": row.where.file,
         "line": row.where.line,
-        "input": [json_value(d) for d in row.input],
-        "output": [json_value(d) for d in row.output],
-        "params": json_value(row.params),
-        "trainable_params": json_value(row.trainable),
-        "buffers": json_value(row.buffers),
-        "macs": json_value(row.macs),
-        "flops": json_value(2 * row.macs),
-        "extra_flops": json_value(row.extra_flops),
+        "input": [_jv(d) for d in row.input],
+        "output": [_jv(d) for d in row.output],
+        "params": _jv(row.params),
+        "trainable_params": _jv(row.trainable),
+        "buffers": _jv(row.buffers),
+        "macs": _jv(row.macs),
+        "flops": _jv(2 * row.macs),
+        "extra_flops": _jv(row.extra_flops),
         "extra_kind": row.extra_kind or None,
-        "activations": json_value(row.elements),
-        "copies": json_value(row.copies),
+        "activations": _jv(row.elements),
+        "copies": _jv(row.copies),
         "rf": rf_json(row.rf),
     }
 
 
-def report_json(report: Report, depth: int | None = None) -> dict[str, Any]:
+def report_json(report: Report, depth: int | None = None, layers: bool = True) -> dict[str, Any]:
     t = report.totals
     return {
         "schema_version": SCHEMA_VERSION,
@@ -227,12 +232,112 @@ def report_json(report: Report, depth: int | None = None) -> dict[str, Any]:
             {"path": d.path, "file": d.where.file, "line": d.where.line, "message": d.message}
             for d in report.diagnostics
         ],
-        "layers": [row_json(r) for r in report.collapsed(depth)],
+        **({"layers": [row_json(r) for r in report.collapsed(depth)]} if layers else {}),
     }
 
 
 def to_json(report: Report, depth: int | None = None) -> str:
-    return json.dumps(report_json(report, depth), indent=2, ensure_ascii=False)
+    """json.dumps(report_json(...), indent=2, ensure_ascii=False), character for character, but
+    the layers are turned into dicts and text one at a time: with indent, json.dumps runs its
+    pure-Python encoder over one dict tree of every layer (199,999 ReLUs: 1.4 GiB, 28 s)."""
+    head = report_json(report, depth, layers=False)
+    out: list[str] = []
+    _dump(head, 0, out)
+    rows = report.collapsed(depth)
+    if not rows:
+        out[-1:] = [',\n  "layers": []\n}']
+        return "".join(out)
+    out[-1:] = [',\n  "layers": [']  # replaces the closing "\n}" of the head
+    out.append("\n    ")
+    out.append(",\n    ".join(_row_text(row_json(row)) for row in rows))
+    out.append("\n  ]\n}")
+    return "".join(out)
+
+
+_L3, _L4, _L5 = "\n      ", "\n        ", "\n          "
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    """_dump of one layer's dict (level 2), unrolled for its shape — scalars, lists of
+    scalars, and the rf dict of lists — which is most of the time to_json takes."""
+    parts = []
+    for key, value in row.items():
+        kind = type(value)
+        if kind is int:
+            text = int.__repr__(value)
+        elif kind is list:
+            text = _scalars(value, _L4, "\n      ]")
+        elif kind is dict and value:
+            text = "{" + _L4 + ("," + _L4).join(
+                _key(k) + (_scalars(v, _L5, "\n        ]") if type(v) is list else _text(v, 4))
+                for k, v in value.items()
+            ) + "\n      }"
+        else:
+            text = _text(value, 3)
+        parts.append(_key(key) + text)
+    return "{" + _L3 + ("," + _L3).join(parts) + "\n    }"
+
+
+@functools.lru_cache(maxsize=256)
+def _key(key: str) -> str:
+    return _encode_str(key) + ": "
+
+
+def _scalars(values: list[Any], inner: str, close: str) -> str:
+    if not values:
+        return "[]"
+    if all(type(v) is int for v in values):
+        return "[" + inner + ("," + inner).join(map(int.__repr__, values)) + close
+    return "[" + inner + ("," + inner).join([_text(v, 0) for v in values]) + close
+
+
+def _text(value: Any, level: int) -> str:
+    if type(value) is int:
+        return int.__repr__(value)
+    if type(value) is str:
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    out: list[str] = []
+    _dump(value, level, out)
+    return "".join(out)
+
+
+def _dump(value: Any, level: int, out: list[str]) -> None:
+    """Append json.dumps(value, indent=2, ensure_ascii=False) for a value nested `level` deep;
+    the last piece appended is always the closing "\n<indent>}" or "]" of a container, or the
+    scalar itself (to_json relies on it)."""
+    if isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = "\n" + "  " * (level + 1)
+        sep = "{" + inner
+        for key, item in value.items():
+            out.append(sep + _encode_str(str(key)) + ": ")
+            _dump(item, level + 1, out)
+            sep = "," + inner
+        out.append("\n" + "  " * level + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = "\n" + "  " * (level + 1)
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _dump(item, level + 1, out)
+            sep = "," + inner
+        out.append("\n" + "  " * level + "]")
+    elif isinstance(value, str):
+        out.append(_encode_str(value))
+    elif type(value) is int:
+        out.append(int.__repr__(value))
+    else:  # None, bools, floats: json's own spelling
+        out.append(json.dumps(value))
+
+
+_encode_str = json.encoder.encode_basestring  # the C encoder when there is one, as json.dumps
 
 
 # ------------------------------------------------------------------ CSV and Markdown
