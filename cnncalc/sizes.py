@@ -207,7 +207,11 @@ def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
     checks: dict[int, Check] = {}
     smallest = None
     name = ("height", "width")[axis]
+    rows = _rows_hint(arch)
     for n in range(1, MAX_SCAN + 1):
+        # the search costs about rows x n per size too: 1,000 valid 3x3 convs need 2,001 pixels
+        # and took a minute to find
+        _within_budget(name, 0, rows, 1, n + 1)
         checks[n] = check(arch, axis, n)
         if checks[n].works:
             smallest = n
@@ -241,10 +245,27 @@ def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
     return AxisSizes(name, smallest, period, regime, works, keeps, checks)
 
 
+def _rows_hint(arch: Architecture) -> int:
+    """Layers of the network at its default input (1 when that does not work)."""
+    if any(type(d) is not int for d in arch.input):
+        return 1  # check() refuses symbolic inputs with its own message
+    try:
+        return len(analyze_architecture(arch, tuple(arch.input)).rows)
+    except ShapeError:
+        return 1
+
+
 def _within_budget(name: str, period: int, rows: int, first: int, stop: int) -> None:
     """The scan checks every size in [first, stop), each costing about rows x size: refuse
-    before starting when that exceeds MAX_SIZES_WORK (20 stride-2 layers repeat every 2^20)."""
+    before starting when that exceeds MAX_SIZES_WORK (20 stride-2 layers repeat every 2^20);
+    period 0: the search for the smallest working size."""
     work = rows * (stop * (stop - 1) - first * (first - 1)) // 2
+    if work > MAX_SIZES_WORK and not period:
+        raise LimitError(
+            f"no {name} up to {stop - 1:,} works, and trying each larger one on {rows:,} layers "
+            f"would pass cnncalc's budget of {MAX_SIZES_WORK:,} layer-pixels ({SIZES_HINT}); "
+            "`cnncalc shapes --input` answers for one size"
+        )
     if work > MAX_SIZES_WORK:
         raise LimitError(
             f"the valid {name}s repeat only every {period:,} pixels (the network's total stride); "

@@ -304,3 +304,13 @@ def test_ten_thousand_layers_summary_is_quick(tmp_path):
         assert result.exit_code == 0
         assert time.perf_counter() - start < 4, fmt  # the table took 20 s; ~0.5 s on an idle core
     assert '"params": 2920000,' in result.output  # 5,000 x (8·8·9 + 8)
+
+
+def test_sizes_refuses_a_search_for_the_smallest_size_past_the_budget(tmp_path):
+    # 1,000 valid 3x3 convs need 2,001 pixels: trying 1, 2, ... took a minute
+    text = "input: [3, 2001, 2001]\nlayers:\n  - repeat: 1000\n    layers:\n      - conv: {out: 3, kernel: 3}\n"
+    start = time.perf_counter()
+    result = _cli("sizes", _write(tmp_path, text))
+    assert time.perf_counter() - start < 2
+    assert result.exit_code == 2
+    assert "no height up to 200 works, and trying each larger one on 1,000 layers" in result.output
