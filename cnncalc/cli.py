@@ -615,7 +615,7 @@ def sizes_command(
     """Which input sizes work, per axis: the smallest, those for which no layer drops a real
     pixel (as residues modulo the network's total stride), and the ones near --near."""
     from . import load
-    from .sizes import axis_sizes, check, describe, same_answer
+    from .sizes import axis_sizes, describe, probe, same_answer
 
     architecture = load(arch)
     answers = [axis_sizes(architecture, axis) for axis in (0, 1)]
@@ -660,15 +660,15 @@ def sizes_command(
 
     print(f"{printable(architecture.name)}: input sizes, each axis with the other at its default")
     for axis, answer in enumerate(answers):
-        probe = check(architecture, axis, near) if near is not None else None
+        probed = probe(architecture, answer, axis, near) if near is not None else None
         if axis == 1 and same_answer(answers[0], answer):
             print("width: the same as height")
-            if probe is not None and probe.reason:
-                print(f"  {near}: {probe.reason}")
+            if probed is not None and probed.reason:
+                print(f"  {near}: {probed.reason}")
             continue
         other = ("width", "height")[axis]
         print(f"{answer.axis} ({other} {architecture.input[2 - axis]}):")
-        for line in describe(answer, near, probe):
+        for line in describe(answer, near, probed):
             print(f"  {line}")
 
 

@@ -49,7 +49,11 @@ def ratio(first: Any, other: Any) -> Ratio | None:
     free = sorted(value.free_symbols, key=str)
     if len(free) != 1:
         return Ratio(value)
-    limit = plain(sympy.limit(value, free[0], sympy.oo))
+    try:
+        limit = plain(sympy.limit(value, free[0], sympy.oo))
+    except (NotImplementedError, ValueError, TypeError, ArithmeticError):
+        # sympy has no series for some pieces (Max, Min of a floor): show the ratio, no limit
+        limit = None
     return Ratio(value, limit if type(limit) in (int, Fraction) else None, str(free[0]))
 
 

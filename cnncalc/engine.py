@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import gc
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
@@ -20,9 +21,12 @@ from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
-from .shape import Shape, exact, format_shape, half, is_int, plain, product
+from .shape import Shape, exact, expression_size, format_shape, half, is_int, plain, product
 
-from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_VALUE, VALUE_HINT
+from .limits import (
+    LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_STEPS, MAX_SYMBOLIC_NODES, MAX_VALUE,
+    STEPS_PER_LAYER, VALUE_HINT,
+)
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -80,7 +84,18 @@ def analyze_architecture(
     rf: RF = (AxisRF(1, 1, 0), AxisRF(1, 1, 0)) if len(shape) == 3 else None
     walker = _Walker(arch, scope, runner, no_bias)
     walker.input_shape = shape
-    out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
+    whole_file = Where(arch.input_where.file, 0)
+    walker.check_budget(*walker.estimate(arch.items, scope, 0), whole_file, "")
+    # The walk makes hundreds of thousands of long-lived objects and almost no cycles: the
+    # cyclic collector would rescan all of them again and again (a quarter of the time at
+    # 200,000 layers), so it waits until the walk is done.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
+    finally:
+        if collecting:
+            gc.enable()
     rows = tuple(walker.rows)
     return Report(
         name=arch.name,
@@ -206,6 +221,8 @@ class _Walker:
         self.groups: dict[str, tuple[str, Where]] = {}
         self.diagnostics: list[Diagnostic] = []
         self.block_stack: list[str] = []
+        self.steps = 0  # nodes visited so far, bounded by MAX_STEPS
+        self.costs: dict[str, tuple[int, int]] = {}  # block name -> (rows, steps) of one use
 
     # ------------------------------------------------------------------ sequences and naming
 
@@ -235,53 +252,94 @@ class _Walker:
         if not is_int(count):
             raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
         body = node.items if isinstance(node, Repeat) else node.body
-        expected = len(self.rows) + count * self.estimate(body, scope, 0)
-        if expected > MAX_LAYERS:
-            raise LimitError(
-                f"the architecture expands to about {expected:,} layers, more than "
-                f"{MAX_LAYERS:,} ({LAYERS_HINT})",
-                node.where,
-                path,
-            )
+        rows, steps = self.estimate(body, scope, 0)
+        self.check_budget(len(self.rows) + count * rows, self.steps + count * steps, node.where, path)
         return count
 
-    def estimate(self, items: tuple[Node, ...], scope: dict[str, Any], depth: int) -> int:
-        """Rows one pass over `items` adds, as far as it can be told before walking (counts that
-        depend on what is not known yet count once): so `repeat: 1000` of `repeat: 1000` is
-        refused at once instead of after minutes of expansion."""
+    def check_budget(self, rows: int, steps: int, where: Where | None, path: str) -> None:
+        """Refuse a walk expected to add more than MAX_LAYERS rows or to visit more than
+        MAX_STEPS nodes (a tree of blocks that ends in `repeat: 0` adds no rows, but walking
+        2^40 empty uses would take hours)."""
+        if rows > MAX_LAYERS:
+            raise LimitError(
+                f"the architecture expands to about {rows:,} layers, more than "
+                f"{MAX_LAYERS:,} ({LAYERS_HINT})",
+                where,
+                path,
+            )
+        if steps > MAX_STEPS:
+            raise LimitError(
+                f"the architecture expands to at least {steps:,} steps (blocks, uses and repeats "
+                f"walked, even those that add no layer), more than {MAX_STEPS:,} "
+                f"({LAYERS_HINT}; the step limit is {STEPS_PER_LAYER} per layer)",
+                where,
+                path,
+            )
+
+    def estimate(self, items: tuple[Node, ...], scope: Mapping[str, Any], depth: int) -> tuple[int, int]:
+        """(rows, steps) one pass over `items` adds and visits, as far as it can be told before
+        walking (counts that depend on what is not known yet count once): so `repeat: 1000` of
+        `repeat: 1000` is refused at once instead of after minutes of expansion. A block's cost
+        is computed once (its counts do not see the caller's scope), so a tree of blocks that
+        use each other twice is estimated in time linear in the file, not in 2^depth."""
         if depth > MAX_BLOCK_DEPTH:
-            return 1
-        total = 0
+            return 1, 1
+        rows = steps = 0
         for item in items:
+            steps += 1
             if isinstance(item, Leaf):
-                total += 1
+                rows += 1
             elif isinstance(item, (Repeat, Dense)):
                 body = item.items if isinstance(item, Repeat) else item.body
                 try:
                     n = _evaluate(item.count, scope)
                 except CnnCalcError:
                     n = 1
-                n = n if is_int(n) and n > 0 else 1
-                total += n * (self.estimate(body, scope, depth + 1) + (isinstance(item, Dense)))
+                n = n if is_int(n) and n >= 0 else 1
+                if n:
+                    r, st = self.estimate(body, scope, depth + 1)
+                    rows += n * (r + isinstance(item, Dense))
+                    steps += n * (st + 1)
             elif isinstance(item, Seq):
-                total += self.estimate(item.items, scope, depth + 1)
+                r, st = self.estimate(item.items, scope, depth + 1)
+                rows, steps = rows + r, steps + st
             elif isinstance(item, Use):
-                block = self.arch.blocks.get(item.block)
-                total += self.estimate(block.items, {}, depth + 1) if block else 1
+                r, st = self.block_cost(item.block, depth)
+                rows, steps = rows + r, steps + st
             elif isinstance(item, Residual):
-                short = 2 if not isinstance(item.shortcut, tuple) else self.estimate(
+                r, st = (2, 2) if not isinstance(item.shortcut, tuple) else self.estimate(
                     item.shortcut, scope, depth + 1
                 )
-                total += self.estimate(item.body, scope, depth + 1) + short + 2
+                br, bst = self.estimate(item.body, scope, depth + 1)
+                rows, steps = rows + br + r + 2, steps + bst + st + 2
             elif isinstance(item, Parallel):
-                total += 1 + sum(self.estimate(b, scope, depth + 1) for _, b in item.branches)
-            if total > MAX_LAYERS:
-                return total
-        return total
+                rows += 1
+                for _, b in item.branches:
+                    r, st = self.estimate(b, scope, depth + 1)
+                    rows, steps = rows + r, steps + st + 1
+            if rows > MAX_LAYERS or steps > MAX_STEPS:
+                break
+        return rows, steps
+
+    def block_cost(self, name: str, depth: int) -> tuple[int, int]:
+        """(rows, steps) of one use of block `name`, memoized; a block that uses itself costs 1
+        here (the walk reports the cycle)."""
+        if name in self.costs:
+            return self.costs[name]
+        block = self.arch.blocks.get(name)
+        if block is None:
+            return 1, 1
+        self.costs[name] = (1, 1)  # while it is being estimated: cycles end here
+        cost = self.estimate(block.items, {}, depth + 1)
+        self.costs[name] = cost
+        return cost
 
     # ------------------------------------------------------------------ nodes
 
     def node(self, node: Node, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        self.steps += 1
+        if self.steps > MAX_STEPS:  # the estimate could not see every count: stop here
+            self.check_budget(len(self.rows), self.steps, node.where, path)
         if isinstance(node, Leaf):
             return self.leaf(node, flow, scope, path)
         if isinstance(node, Seq):
@@ -334,7 +392,10 @@ class _Walker:
             layer = node.cls(**args)
             if node.cls.REFERENCE is not None:
                 layer = layer.bind(*self.referenced(getattr(layer, node.cls.REFERENCE), path))
-            out = checked_shape(layer.output_shape(shape), node.cls.TYPE)
+            out = layer.output_shape(shape)
+            if not all(is_int(d) for d in out):
+                _bound_symbolic(out)  # before anything else reads a runaway expression
+            out = checked_shape(out, node.cls.TYPE)
             steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
             whole = flow.whole or len(out) != 3 or (steps is not None and covers_map(steps, shape))
             params = layer.params(shape)
@@ -711,6 +772,17 @@ def _bounded(value: Any, block: str, arg: str) -> Any:
                 f"{MAX_VALUE:,} ({VALUE_HINT})"
             )
     return value
+
+
+def _bound_symbolic(shape: Shape) -> None:
+    """Refuse a symbolic size whose expression has grown past MAX_SYMBOLIC_NODES: every later
+    layer would copy it, so the walk would slow to a crawl instead of failing."""
+    for d in shape:
+        if not is_int(d) and expression_size(d, MAX_SYMBOLIC_NODES) > MAX_SYMBOLIC_NODES:
+            raise LimitError(
+                f"the symbolic size of this layer's output has grown past {MAX_SYMBOLIC_NODES:,} "
+                "terms; give the input size as numbers (--input 3x224x224 or --set H=224)"
+            )
 
 
 def _evaluate(value: Any, scope: Mapping[str, Any]) -> Any:

@@ -68,6 +68,18 @@ def ceil_div(a: Any, b: Any) -> Any:
     return floordiv(a + b - 1, b)
 
 
+def expression_size(value: Any, limit: int) -> int:
+    """Nodes in a sympy expression tree, counted up to `limit` + 1 (an int counts 1)."""
+    if not hasattr(value, "args"):
+        return 1
+    count, stack = 0, [value]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        stack.extend(node.args)
+    return count
+
+
 def product(values: Any) -> Any:
     result: Any = 1
     for v in values:

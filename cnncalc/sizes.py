@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine import analyze_architecture
-from .errors import ShapeError, SpecError
+from .errors import LimitError, ShapeError, SpecError
 from .layers.base import Layer
 from .layers.detection import Crop
 from .layers.linear import Flatten
 from .layers.pool import AdaptiveAvgPool, GlobalAvgPool
 from .layers.upsample import Upsample
 from .nodes import Architecture
+from .limits import MAX_SIZES_WORK, SIZES_HINT
 from .report import Report
 
 MAX_SCAN = 4096
@@ -114,7 +115,18 @@ def _dropped(report: Report, tape: _Tape, axis: int) -> str:
     return ""
 
 
+def _need_map(arch: Architecture) -> None:
+    if len(arch.input) != 3:
+        shown = "x".join(str(d) for d in arch.input)
+        raise SpecError(
+            f"sizes needs a feature-map input C x H x W; this architecture's input is the flat "
+            f"vector {shown}, which has no height or width to vary",
+            arch.input_where,
+        )
+
+
 def check(arch: Architecture, axis: int, size: int) -> Check:
+    _need_map(arch)
     base = list(arch.input)
     if any(not isinstance(d, int) for d in base):
         raise SpecError("sizes needs a numeric default input (bind symbols in the file's input)")
@@ -191,10 +203,15 @@ def total_stride(report: Report, axis: int) -> int:
 
 
 def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
+    _need_map(arch)
     checks: dict[int, Check] = {}
     smallest = None
     name = ("height", "width")[axis]
+    rows = _rows_hint(arch)
     for n in range(1, MAX_SCAN + 1):
+        # the search costs about rows x n per size too: 1,000 valid 3x3 convs need 2,001 pixels
+        # and took a minute to find
+        _within_budget(name, 0, rows, 1, n + 1)
         checks[n] = check(arch, axis, n)
         if checks[n].works:
             smallest = n
@@ -203,8 +220,10 @@ def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
         return AxisSizes(name, None, 1, 1, (), (), checks)
     base = list(arch.input)
     base[1 + axis] = smallest
-    period = total_stride(analyze_architecture(arch, tuple(base)), axis)
+    first = analyze_architecture(arch, tuple(base))
+    period = total_stride(first, axis)
     end = smallest + 4 * period
+    _within_budget(name, period, len(first.rows), smallest, end + period)
     for n in range(smallest + 1, end + period):
         checks[n] = check(arch, axis, n)
 
@@ -224,6 +243,54 @@ def axis_sizes(arch: Architecture, axis: int) -> AxisSizes:
     works = tuple(sorted(n % period for n in window if checks[n].works))
     keeps = tuple(sorted(n % period for n in window if checks[n].keeps_pixels))
     return AxisSizes(name, smallest, period, regime, works, keeps, checks)
+
+
+def _rows_hint(arch: Architecture) -> int:
+    """Layers of the network at its default input (1 when that does not work)."""
+    if any(type(d) is not int for d in arch.input):
+        return 1  # check() refuses symbolic inputs with its own message
+    try:
+        return len(analyze_architecture(arch, tuple(arch.input)).rows)
+    except ShapeError:
+        return 1
+
+
+def _within_budget(name: str, period: int, rows: int, first: int, stop: int) -> None:
+    """The scan checks every size in [first, stop), each costing about rows x size: refuse
+    before starting when that exceeds MAX_SIZES_WORK (20 stride-2 layers repeat every 2^20);
+    period 0: the search for the smallest working size."""
+    work = rows * (stop * (stop - 1) - first * (first - 1)) // 2
+    if work > MAX_SIZES_WORK and not period:
+        raise LimitError(
+            f"no {name} up to {stop - 1:,} works, and trying each larger one on {rows:,} layers "
+            f"would pass cnncalc's budget of {MAX_SIZES_WORK:,} layer-pixels ({SIZES_HINT}); "
+            "`cnncalc shapes --input` answers for one size"
+        )
+    if work > MAX_SIZES_WORK:
+        raise LimitError(
+            f"the valid {name}s repeat only every {period:,} pixels (the network's total stride); "
+            f"finding the pattern would check {stop - first:,} sizes of {rows:,} layers each "
+            f"(about {work:,} layer-pixels, more than {MAX_SIZES_WORK:,}: {SIZES_HINT}); "
+            "`cnncalc shapes --input` answers for one size"
+        )
+
+
+def probe(arch: Architecture, sizes: AxisSizes, axis: int, n: int) -> Check:
+    """The check at size n; past the scanned sizes, the check of the scanned size with the same
+    residue (the answers repeat with the period from `regime` on), so a huge --near costs no
+    more than a small one."""
+    if sizes.smallest is None:
+        if n > MAX_SCAN:
+            return Check(n, False, False, f"not checked: no size from 1 to {MAX_SCAN} works")
+        return check(arch, axis, n)
+    if n < sizes.regime + sizes.period:
+        return check(arch, axis, n)
+    m = sizes.regime + (n - sizes.regime) % sizes.period
+    found = check(arch, axis, m)
+    reason = found.reason and (
+        f"as at {m} (the answers repeat every {sizes.period} from {sizes.regime}): {found.reason}"
+    )
+    return Check(n, found.works, found.keeps_pixels, reason)
 
 
 def residues_text(residues: tuple[int, ...], period: int, start: int) -> str:

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from .errors import SpecError
-from .loader import load_text
+from .loader import load_text, read_file
 from .nodes import Architecture
 
 _HERE = Path(__file__).resolve().parent
@@ -40,9 +40,7 @@ def zoo_path(name: str) -> Path | None:
 
 def read_text(path: Path, label: str) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(f"{label} is not UTF-8 text") from None
+        return read_file(path, label)  # bounded in bytes before reading; bad bytes located
     except OSError as exc:
         raise SpecError(f"cannot read {label}: {exc.strerror or exc}") from None
 

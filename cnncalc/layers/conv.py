@@ -14,12 +14,16 @@ AXES = ("height", "width")
 
 def same_padding(size: Any, kernel_eff: Any, stride: Any) -> tuple[Any, Any]:
     """TensorFlow's `same`: output ⌈H/s⌉, total padding max((⌈H/s⌉−1)s + d(k−1)+1 − H, 0),
-    the odd pixel at the bottom/right."""
+    the odd pixel at the bottom/right.
+
+    Writing H − 1 = q·s + m (0 ≤ m < s), the total is d(k−1) − m, which lies in
+    [d(k−1)+1 − s, d(k−1)]: when d(k−1)+1 ≥ s it is never negative and the max is dropped, so a
+    symbolic size does not carry a Max (and a second copy of H) into every later layer."""
     total = (ceil_div(size, stride) - 1) * stride + kernel_eff - size
     if is_int(total):
         total = max(total, 0)
-    else:  # symbolic: sympy's Max keeps it exact
-        import sympy
+    elif not (is_int(kernel_eff) and is_int(stride) and kernel_eff >= stride):
+        import sympy  # symbolic: sympy's Max keeps it exact
 
         total = sympy.Max(total, 0)
     return total // 2, total - total // 2
@@ -34,10 +38,18 @@ def window_output(
     pads: tuple[Any, Any],
     dilation: Any = 1,
     ceil_mode: bool = False,
+    same: bool = False,
 ) -> Any:
     """⌊(H + p_before + p_after − d(k−1) − 1)/s⌋ + 1, or with ceil_mode ⌈…⌉ + 1 less one when the
-    last window would start past the input and its left padding (PyTorch's rule)."""
+    last window would start past the input and its left padding (PyTorch's rule).
+
+    With `same` padding (from same_padding) this is exactly ⌈H/s⌉: with H − 1 = q·s + m the
+    padded span is q·s + max(m + 1 − d(k−1) − 1, 0) < (q+1)·s. On a symbolic size the closed form
+    is used, so a chain of strided `same` layers folds to ⌈H/(s₁s₂…)⌉ instead of nesting the
+    padding expression (which doubled the expression at every layer)."""
     eff = dilation * (kernel - 1) + 1
+    if same and not ceil_mode and not is_int(size):
+        return ceil_div(size, stride)
     span = size + pads[0] + pads[1] - eff
     if ceil_mode:
         out = ceil_div(span, stride) + 1
@@ -128,7 +140,7 @@ class Conv(Layer):
         h, w = (
             window_output(
                 "conv", AXES[i], shape[1 + i], self.kernel[i], self.stride[i], pads[i],
-                self.dilation[i],
+                self.dilation[i], same=self.padding == "same",
             )
             for i in range(2)
         )

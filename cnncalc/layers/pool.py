@@ -48,7 +48,7 @@ class _Pool(ParameterFree, MacFree):
         h, w = (
             window_output(
                 self.TYPE, AXES[i], shape[1 + i], self.kernel[i], self.step[i], pads[i],
-                self.dil[i], self.ceil_mode,
+                self.dil[i], self.ceil_mode, same=self.padding == "same",
             )
             for i in range(2)
         )
