@@ -61,8 +61,8 @@ def test_strided_same_chain_folds_to_one_ceiling(tmp_path):
     start = time.perf_counter()
     report = cnncalc.analyze(_write(tmp_path, _same_chain(12)))
     assert time.perf_counter() - start < 3  # was 2^n: five layers took 29 s, eight never ended
-    # ⌈H/4096⌉, written ⌊(H + 4095)/4096⌋
-    assert report.output[1] == sympy.floor((H + 4095) / 4096)
+    # ⌈H/4096⌉, written ⌊(H − 1)/4096⌋ + 1 (the form every other window takes)
+    assert report.output[1] == sympy.floor((H - 1) / 4096) + 1
 
 
 def test_symbolic_size_past_the_bound_is_refused(tmp_path, monkeypatch):
@@ -238,7 +238,9 @@ def test_compare_same_padding_symbolically(tmp_path):
     result = _cli("compare", a, b, "--format", "json")
     assert result.exit_code == 0, result.output
     # MACs 576·⌈H/2⌉² against 576·H²: the ratio tends to 1/4
-    assert '"value": "floor((H + 1)/2)**2/H**2",\n          "limit": "1/4"' in result.output
+    assert (
+        '"value": "(floor((H - 1)/2)**2 + 2*floor((H - 1)/2) + 1)/H**2",\n          "limit": "1/4"'
+    ) in result.output
 
 
 # ------------------------------------------------------------------ big legal networks
@@ -317,3 +319,18 @@ def test_sizes_refuses_a_search_for_the_smallest_size_past_the_budget(tmp_path):
     assert time.perf_counter() - start < 2
     assert result.exit_code == 2
     assert "no height up to 200 works, and trying each larger one on 1,000 layers" in result.output
+
+
+def test_same_then_a_residual_keeps_the_identity_shortcut_symbolically(tmp_path):
+    """Found by the symbolic == numeric property: ⌈H/2⌉ written ⌊(H + 1)/2⌋ and the next 1x1
+    conv's ⌊(H − 1)/2⌋ + 1 are equal but not the same expression, so `auto` chose a projection
+    that the numeric run does not have."""
+    text = (
+        "input: [1, 6, 6]\nlayers:\n"
+        "  - conv: {out: 1, kernel: 1, stride: 2, padding: same, dilation: 2}\n"
+        "  - residual:\n      body:\n        - conv: {out: 1, kernel: 1}\n      shortcut: auto\n"
+    )
+    path = _write(tmp_path, text)
+    numeric = cnncalc.analyze(path)
+    symbolic = cnncalc.analyze(path, input="1xHxW")
+    assert [r.path for r in symbolic.rows] == [r.path for r in numeric.rows] == ["0", "1", "1.add"]

@@ -49,7 +49,10 @@ def window_output(
     padding expression (which doubled the expression at every layer)."""
     eff = dilation * (kernel - 1) + 1
     if same and not ceil_mode and not is_int(size):
-        return ceil_div(size, stride)
+        # ⌈H/s⌉ written ⌊(H − 1)/s⌋ + 1: the form the floor folding gives every other window, so
+        # a later 1x1 conv (⌊(X − 1)/1⌋ + 1) returns the same expression and a residual's
+        # `auto` shortcut sees equal shapes, as it does numerically
+        return floordiv(size - 1, stride) + 1
     span = size + pads[0] + pads[1] - eff
     if ceil_mode:
         out = ceil_div(span, stride) + 1
