@@ -231,6 +231,12 @@ class AdaptiveAvgPool(Layer):
                 steps.append(AxisStep(size // out, size // out, 0))
         return tuple(steps)  # type: ignore[return-value]
 
+    def rf_window(self, shape: Shape, axis: int, o: int) -> tuple[int, int]:
+        """Output o reads inputs ⌊o·H/n⌋ … ⌈(o+1)·H/n⌉ − 1 (PyTorch's bins; beyond the map the
+        same rule continues)."""
+        size, n = shape[1 + axis], self.out[axis]
+        return (o * size) // n, ceil_div((o + 1) * size, n) - 1
+
     def rf_note(self, shape: Shape) -> str:
         uneven = [
             f"{shape[1 + i]} into {self.out[i]}"
