@@ -604,23 +604,7 @@ def verify_command(
                     "name": result.report.name,
                     "input": list(result.report.input),
                     "ok": result.ok and (measured is None or measured.ok),
-                    "rf": None
-                    if measured is None
-                    else {
-                        "path": measured.path,
-                        "unit": list(measured.unit),
-                        "measured": {
-                            "size": list(measured.size),
-                            "jump": [json_value(v) for v in measured.jump],
-                            "center": [json_value(v) for v in measured.center],
-                        },
-                        "predicted": {
-                            "size": [json_value(v) for v in measured.predicted_size],
-                            "jump": [json_value(v) for v in measured.predicted_jump],
-                            "center": [json_value(v) for v in measured.predicted_center],
-                        },
-                        "ok": measured.ok,
-                    },
+                    "rf": None if measured is None else _measured_json(measured),
                     "layers": [
                         {
                             "path": c.path,
@@ -671,17 +655,8 @@ def verify_command(
             f"{grouped(result.report.totals.params)}"
         )
         if measured is not None:
-            def pair(values: Any) -> str:
-                a, b = (rf_text(v) for v in values)
-                return a if a == b else f"{a}x{b}"
-
-            print(
-                f"receptive field of {measured.path} unit {measured.unit}: measured "
-                f"{pair(measured.size)}, jump {pair(measured.jump)}, center "
-                f"{pair(measured.center)}; predicted {pair(measured.predicted_size)}, jump "
-                f"{pair(measured.predicted_jump)}, center {pair(measured.predicted_center)} "
-                + ("✓" if measured.ok else "✗")
-            )
+            for line in _measured_lines(measured):
+                print(line)
     if measured is not None and not measured.ok:
         print(
             f"cnncalc: the measured receptive field of {measured.path} differs from the "
@@ -698,6 +673,89 @@ def verify_command(
             )
             print(f"cnncalc: disagreement at {c.path} ({c.type}): {what}", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def _measured_json(measured: Any) -> dict[str, Any]:
+    from .render import json_value
+
+    def box(b: Any) -> Any:
+        return None if b is None else [list(b[0]), list(b[1])]
+
+    return {
+        "path": measured.path,
+        "unit": list(measured.unit),
+        "measured": {
+            "size": [json_value(v) for v in measured.size],
+            "jump": [json_value(v) for v in measured.jump],
+            "center": [json_value(v) for v in measured.center],
+            "global": measured.glob,
+        },
+        "predicted": {
+            "size": [json_value(v) for v in measured.predicted_size],
+            "jump": [json_value(v) for v in measured.predicted_jump],
+            "center": [json_value(v) for v in measured.predicted_center],
+            "global": measured.predicted_glob,
+        },
+        "units": [
+            {
+                "unit": list(u.unit),
+                "measured": box(u.measured),
+                "measured_global": u.measured_global,
+                "predicted": box(u.predicted),
+                "predicted_global": u.predicted_global,
+                "table": [None if t is None else [json_value(v) for v in t] for t in u.table],
+                "ok": u.ok,
+            }
+            for u in measured.units
+        ],
+        "exact": not measured.inexact,
+        "notes": list(measured.inexact) + [
+            f"beyond the map of {where} the measurement had no pattern to extend" for where in measured.unsure
+        ],
+        "ok": measured.ok,
+    }
+
+
+def _measured_lines(measured: Any) -> list[str]:
+    """The measured field of the center unit, then each checked unit's interval."""
+    from .render import rf_text
+
+    def pair(values: Any) -> str:
+        a, b = (rf_text(v) if v is not None else "-" for v in values)
+        return a if a == b else f"{a}x{b}"
+
+    def box(b: Any) -> str:
+        if b is None:
+            return "none"
+        return " x ".join(f"[{lo}, {hi}]" for lo, hi in b)
+
+    glob = " (global: some path passes a global layer; the field shown avoids them)"
+    lines = [
+        f"receptive field of {measured.path} unit {measured.unit}: measured "
+        f"{pair(measured.size)}, jump {pair(measured.jump)}, center {pair(measured.center)}"
+        f"{' global' if measured.glob else ''}; predicted {pair(measured.predicted_size)}, jump "
+        f"{pair(measured.predicted_jump)}, center {pair(measured.predicted_center)}"
+        f"{' global' if measured.predicted_glob else ''} " + ("✓" if measured.ok else "✗")
+    ]
+    if measured.glob or measured.predicted_glob:
+        lines[0] += glob
+    for u in measured.units:
+        mark = "✓" if u.ok else "✗"
+        table = ""
+        if any(t is not None for t in u.table) and not u.ok:
+            table = " (table: " + " x ".join(
+                "-" if t is None else f"[{rf_text(t[0])}, {rf_text(t[1])}]" for t in u.table
+            ) + ")"
+        lines.append(
+            f"  unit {u.unit}: measured {box(u.measured)}{' global' if u.measured_global else ''}, "
+            f"predicted {box(u.predicted)}{' global' if u.predicted_global else ''}{table} {mark}"
+        )
+    lines += [f"  note: {text}" for text in measured.inexact]
+    lines += [
+        f"  note: beyond the map of {where} the measurement had no pattern to extend"
+        for where in measured.unsure
+    ]
+    return lines
 
 
 def main() -> None:

@@ -108,8 +108,10 @@ def _fit(a: list[int], b: list[int], n_in: int) -> AxisMap:
 
 def _linearised(layer: Layer, x: Any, weights_for: Any) -> Any:
     """The layer on a one-channel, non-negative input, as a positive linear (or max) map."""
-    if isinstance(layer, activation._Activation) or isinstance(layer, activation.Dropout):
+    if isinstance(layer, (activation._Activation, activation.Dropout)):
         return x
+    if isinstance(layer, Reshape):  # same H and W, so the same C: the elements stay in place
+        return x.reshape(x.shape[0], 1, *layer.to[1:])
     if isinstance(layer, (Conv, ConvTranspose)):
         one = dataclasses.replace(layer, out=1, groups=1, bias=False)  # type: ignore[type-var]
         return one.forward(x, {"weight": np.ones((1, 1, *layer.kernel))})

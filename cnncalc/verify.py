@@ -259,10 +259,11 @@ def _fields(box: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]] | None:
     return tuple((hi - lo + 1, plain(Fraction(lo + hi, 2))) for lo, hi in box)  # type: ignore[return-value]
 
 
-def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
+def measure_rf(result: Verification, path: str | None = None, prober: Any = None) -> MeasuredRF:
     """Measure the receptive field of units of a layer's output (by default the last feature map
     with a local field) through the reference kernels, and set it beside the prediction: the
-    first, center and last unit of each axis, and the center's neighbour for the jump."""
+    first, center and last unit of each axis, and the center's neighbour for the jump. A
+    `prober` (cnncalc.rf_measure.Prober) keeps the measured layers for another call."""
     from fractions import Fraction
 
     from .receptive_field import unit_window
@@ -290,7 +291,7 @@ def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
     center = ((h - 1) // 2, (w - 1) // 2)
     neighbour = tuple(c + 1 if c + 1 < n else c - 1 for c, n in zip(center, (h, w), strict=True))
     wanted = list(dict.fromkeys([(0, 0), center, neighbour, (h - 1, w - 1)]))
-    prober = Prober()
+    prober = prober if prober is not None else Prober()
     checks = []
     unsure: list[str] = []
     for unit in wanted:
