@@ -14,14 +14,14 @@ from typing import Any, NamedTuple, Protocol
 
 from . import expr, receptive_field
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
-from .layers.base import AxisStep, Layer, coerce
+from .layers.base import Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 from .receptive_field import covers_map
 from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
-from .shape import Shape, exact, format_shape, half, is_int, plain, product
+from .shape import Shape, exact, format_shape, is_int, plain, product
 
 from .limits import LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS
 

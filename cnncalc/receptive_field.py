@@ -35,7 +35,7 @@ def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
 
 def integral(steps: tuple[AxisStep, AxisStep]) -> bool:
     """Whole-pixel kernel, stride and pad on both axes (symbols count as whole)."""
-    return not any(type(v) is Fraction for st in steps for v in (st.kernel, st.stride, st.pad))
+    return not any(isinstance(v, (Fraction, float)) for st in steps for v in (st.kernel, st.stride, st.pad))
 
 
 def step(
@@ -49,8 +49,9 @@ def step(
             exact(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
             a.glob,
             a.local,
-            a.exact and exact_step and type(s.stride) is not Fraction
-            and type(s.kernel) is not Fraction and type(s.pad) is not Fraction,
+            a.exact and exact_step and not any(
+                isinstance(v, (Fraction, float)) for v in (s.kernel, s.stride, s.pad)
+            ),
         )
         for a, s in zip(rf, steps, strict=True)
     )

@@ -72,6 +72,8 @@ class AxisMap:
         a, b = self.a[o], self.b[o]
         if extended is not None:
             lo, hi = extended
+            if a > b:  # reads nothing in the map: a window wholly in the padding
+                return lo, hi, True
             # a window cut by the border: what the map kept lies inside the extended one, and
             # the two differ only where the extension leaves the map
             if lo <= a and b <= hi and (lo == a or lo < 0) and (hi == b or hi >= self.n_in):
@@ -173,8 +175,9 @@ def _enlarged(layer: Layer, hw: tuple[int, int], axis: int) -> AxisMap:
         a2, b2 = _probe(layer, hw, axis, hw[axis] + _ENLARGE)
     except Exception:  # noqa: BLE001  (the layer refuses another size: keep its own map)
         return own
+    # the map's units read the same there, except what lay beyond the map's far end
     if len(a2) < len(a) or not all(
-        a2[o] == a[o] and (b2[o] == b[o] or b[o] == hw[axis] - 1 and b2[o] > b[o])
+        a2[o] == a[o] and (b2[o] == b[o] or b[o] < b2[o] and b2[o] >= hw[axis])
         for o in range(len(a))
         if a[o] <= b[o]
     ):

@@ -305,7 +305,8 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
                 table.append(None)
                 continue
             c = rf.start + unit[a] * rf.jump
-            table.append((plain(c - Fraction(rf.size - 1, 2)), plain(c + Fraction(rf.size - 1, 2))))
+            r = Fraction(rf.size - 1) / 2
+            table.append((plain(c - r), plain(c + r)))
         checks.append(UnitCheck(unit, got.box, got.glob, box, glob, tuple(table)))  # type: ignore[arg-type]
     by_unit = {c.unit: c for c in checks}
     here, there = by_unit[center], by_unit[neighbour]
