@@ -87,7 +87,14 @@ def _fit(a: list[int], b: list[int], n_in: int) -> AxisMap:
     from collections import Counter
 
     n = len(a)
-    cand = [o for o in range(n) if a[o] <= b[o] and a[o] > 0 and b[o] < n_in - 1]
+    a, b = list(a), list(b)
+    read = [o for o in range(n) if a[o] <= b[o]]
+    holes = [o for o in range(read[0] + 1, read[-1]) if a[o] > b[o]] if read else []
+    for o in holes:  # reads nothing, between units that do (a transposed conv's holes): the
+        # empty interval from the next unit's first input to the previous unit's last
+        a[o] = a[min(r for r in read if r > o)]
+        b[o] = b[max(r for r in read if r < o)]
+    cand = [o for o in sorted({*read, *holes}) if a[o] > 0 and b[o] < n_in - 1]
     members = set(cand)
     for p in range(1, n):
         diffs = Counter((a[o + p] - a[o], b[o + p] - b[o]) for o in cand if o + p in members)
