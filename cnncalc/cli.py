@@ -567,7 +567,10 @@ def verify_command(
     seed: Annotated[int, typer.Option("--seed", help="Seed for the random weights and input.")] = 0,
     rf: Annotated[
         bool,
-        typer.Option("--rf", help="Also measure the receptive field of a unit empirically."),
+        typer.Option(
+            "--rf",
+            help="Also measure receptive fields through the kernels (first, center, last unit).",
+        ),
     ] = False,
     layer: Annotated[
         str | None,

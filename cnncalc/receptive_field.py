@@ -33,9 +33,11 @@ def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
     )
 
 
-def integral(steps: tuple[AxisStep, AxisStep]) -> bool:
-    """Whole-pixel kernel, stride and pad on both axes (symbols count as whole)."""
-    return not any(isinstance(v, (Fraction, float)) for st in steps for v in (st.kernel, st.stride, st.pad))
+def _whole(value: Any) -> bool:
+    """A whole number of pixels, or a symbol that may be one (sympy's 1/2 is not)."""
+    if isinstance(value, (Fraction, float)):
+        return False
+    return getattr(value, "is_integer", None) is not False
 
 
 def step(
@@ -49,9 +51,7 @@ def step(
             exact(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
             a.glob,
             a.local,
-            a.exact and exact_step and not any(
-                isinstance(v, (Fraction, float)) for v in (s.kernel, s.stride, s.pad)
-            ),
+            a.exact and exact_step and all(_whole(v) for v in (s.kernel, s.stride, s.pad)),
         )
         for a, s in zip(rf, steps, strict=True)
     )

@@ -247,7 +247,8 @@ class AdaptiveAvgPool(Layer):
             return ""
         return (
             f"{self.TYPE} splits {' and '.join(uneven)} windows of unequal sizes: the receptive "
-            "field from here on uses the largest window and the mean stride, an approximation"
+            "field from here on uses the largest window and the mean stride, an approximation "
+            "(`cnncalc verify --rf` gives single units' exact fields)"
         )
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:

@@ -162,7 +162,7 @@ class Upsample(Layer):
                 step = _frac(shape[1 + i] - 1, out[i] - 1) if out[i] != 1 else 1
                 steps.append(AxisStep(2, step, Fraction(1, 2)))
             else:
-                steps.append(AxisStep(2, ratio, exact(Fraction(1) - Fraction(ratio) / 2)))
+                steps.append(AxisStep(2, ratio, exact(1 - _frac(ratio, 2))))
         return tuple(steps)  # type: ignore[return-value]
 
     def rf_window(self, shape: Shape, axis: int, o: int) -> tuple[int, int]:
