@@ -576,6 +576,14 @@ def verify_command(
         str | None,
         typer.Option("--layer", help="With --rf: the layer path (default: the last feature map)."),
     ] = None,
+    erf: Annotated[
+        bool,
+        typer.Option("--erf", help="Also the effective receptive field (Luo et al. 2016) of the "
+                     "center unit: gradient mass radii, a heat map."),
+    ] = False,
+    samples: Annotated[
+        int, typer.Option("--samples", min=1, help="With --erf: random draws to average.")
+    ] = 4,
     format: FormatOpt = Format.table,
 ) -> None:
     """Run the network with the NumPy reference kernels (random weights of exactly the predicted
@@ -598,6 +606,11 @@ def verify_command(
             architecture, shape, parse_bindings(set_), seed, tick=lambda: progress.advance(task)
         )
     measured = measure_rf(result, layer) if rf else None
+    effective = None
+    if erf and result.ok:
+        from .erf import effective_rf
+
+        effective = effective_rf(architecture, shape, parse_bindings(set_), layer, samples, seed)
     if format is Format.json:
         import json
 
@@ -608,6 +621,7 @@ def verify_command(
                     "input": list(result.report.input),
                     "ok": result.ok and (measured is None or measured.ok),
                     "rf": None if measured is None else _measured_json(measured),
+                    "erf": None if effective is None else _erf_json(effective),
                     "layers": [
                         {
                             "path": c.path,
@@ -660,6 +674,19 @@ def verify_command(
         if measured is not None:
             for line in _measured_lines(measured):
                 print(line)
+        if effective is not None:
+            from .erf import heat_map
+
+            e = effective
+            print(
+                f"effective receptive field of {e.path} unit {e.unit} ({e.samples} draws): "
+                f"50 % of the gradient within radius {e.radii[50]:.1f}, 90 % within "
+                f"{e.radii[90]:.1f}, 99 % within {e.radii[99]:.1f} pixels of "
+                f"({e.center[0]:g}, {e.center[1]:g}); theoretical field "
+                f"{rf_text(e.theoretical[0])}x{rf_text(e.theoretical[1])}"
+            )
+            for line in heat_map(e):
+                print("  " + line)
     if measured is not None and not measured.ok:
         print(
             f"cnncalc: the measured receptive field of {measured.path} differs from the "
@@ -716,6 +743,20 @@ def _measured_json(measured: Any) -> dict[str, Any]:
             f"beyond the map of {where} the measurement had no pattern to extend" for where in measured.unsure
         ],
         "ok": measured.ok,
+    }
+
+
+def _erf_json(e: Any) -> dict[str, Any]:
+    from .render import json_value
+
+    return {
+        "path": e.path,
+        "unit": list(e.unit),
+        "center": list(e.center),
+        "theoretical": [json_value(v) for v in e.theoretical],
+        "samples": e.samples,
+        "radius": {str(k): v for k, v in e.radii.items()},
+        "profile": list(e.profile),  # share of the gradient mass at radius 0, 1, 2, ... pixels
     }
 
 

@@ -78,6 +78,7 @@ class NumpyRunner:
         self.records: list[tuple[tuple[int, ...] | None, int, str]] = []
         self.tape: list[tuple[Layer | None, list[int | None], tuple[int, ...] | None]] = []
         self.pool_inputs: dict[int, Any] = {}  # id(maxpool layer) -> its input, for max_unpool
+        self.kept: dict[int, tuple[Any, dict[str, Any]]] | None = None  # node -> (input, weights)
 
     def _traced(self, value: Any, layer: Layer | None, parents: list[Any]) -> Traced | None:
         self.tape.append(
@@ -123,6 +124,8 @@ class NumpyRunner:
             if isinstance(layer, MaxUnpool):
                 weights["indices"] = layer.pool.indices(self.pool_inputs[id(layer.pool)])
             y = layer.forward(x, weights)
+            if self.kept is not None:  # for the effective receptive field's backward pass
+                self.kept[len(self.tape)] = (x, weights)
         except Exception as exc:  # noqa: BLE001  (a kernel refusing the input is a finding)
             self.records.append((None, allocated, f"{type(exc).__name__}: {exc}"))
             self._tick()
