@@ -45,3 +45,51 @@ def test_erf_cli_json():
     assert erf["theoretical"] == [7, 7]
     assert 0 <= erf["radius"]["50"] <= erf["radius"]["90"] <= erf["radius"]["99"]
     assert abs(sum(erf["profile"]) - 1) < 1e-6
+
+
+GRAD_NET = """name: g
+input: [1, 12, 12]
+layers:
+  - conv: {out: 3, kernel: 3, stride: 2, padding: same}
+  - bn
+  - relu
+  - maxpool: {kernel: 3, stride: 1, padding: 1}
+  - residual:
+      body: [{conv: {out: 3, kernel: 3, padding: 1}}, relu]
+      shortcut: identity
+  - avgpool: {kernel: 2, stride: 1}
+  - parallel:
+      branches:
+        - [{conv: {out: 2, kernel: 3, padding: 1}}]
+        - [{conv: {out: 2, kernel: 1}}]
+"""
+
+
+def test_erf_gradient_matches_finite_differences():
+    """The backward pass (conv with `same` stride 2, bn, relu, max and average pooling, add,
+    concat) against finite differences of the forward pass with the same seeded weights."""
+    from cnncalc.engine import analyze_architecture
+    from cnncalc.verify import NumpyRunner, Traced
+
+    arch = load_text(GRAD_NET, "g.yaml")
+    e = effective_rf(arch, samples=1, seed=3)
+
+    def center_sum(x):
+        runner = NumpyRunner(3, np.float32)
+        runner.rng.standard_normal((1, 1, 12, 12), dtype=np.float32)  # effective_rf's draw order
+        merges = []  # the last merge (the parallel concat) is the output
+        merge = runner._merge
+        runner._merge = lambda kind, xs, path: merges.append(merge(kind, xs, path)) or merges[-1]
+        analyze_architecture(arch, runner=runner, x=Traced(x, None))
+        return merges[-1][0, :, e.unit[0], e.unit[1]].sum()
+
+    x0 = NumpyRunner(3, np.float32).rng.standard_normal((1, 1, 12, 12), dtype=np.float32)
+    base, eps = center_sum(x0), 1e-2
+    grad = np.zeros((12, 12))
+    for i in range(12):
+        for j in range(12):
+            x = x0.copy()
+            x[0, 0, i, j] += eps
+            grad[i, j] = (center_sum(x) - base) / eps
+    finite = np.abs(grad) / np.abs(grad).max()
+    assert np.abs(finite - e.heat).max() < 0.01
