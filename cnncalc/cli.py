@@ -690,7 +690,10 @@ def verify_command(
     ] = 0,
     rf: Annotated[
         bool,
-        typer.Option("--rf", help="Also measure the receptive field of a unit empirically."),
+        typer.Option(
+            "--rf",
+            help="Also measure receptive fields through the kernels (first, center, last unit).",
+        ),
     ] = False,
     layer: Annotated[
         str | None,
@@ -705,6 +708,18 @@ def verify_command(
             "(default: half the available memory).",
         ),
     ] = None,
+    erf: Annotated[
+        bool,
+        typer.Option("--erf", help="Also the effective receptive field (Luo et al. 2016) of the "
+                     "center unit: gradient mass radii, a heat map."),
+    ] = False,
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples", click_type=WholeNumber(1),
+            help="With --erf: random draws to average.",
+        ),
+    ] = 4,
     format: FormatOpt = Format.table,
 ) -> None:
     """Run the network with the NumPy reference kernels (random weights of exactly the predicted
@@ -731,6 +746,11 @@ def verify_command(
             max_memory=limit,
         )
     measured = measure_rf(result, layer) if rf else None
+    effective = None
+    if erf and result.ok:
+        from .erf import effective_rf
+
+        effective = effective_rf(architecture, shape, parse_bindings(set_), layer, samples, seed)
     if format is Format.json:
         import json
 
@@ -740,23 +760,8 @@ def verify_command(
                     "name": result.report.name,
                     "input": list(result.report.input),
                     "ok": result.ok and (measured is None or measured.ok),
-                    "rf": None
-                    if measured is None
-                    else {
-                        "path": measured.path,
-                        "unit": list(measured.unit),
-                        "measured": {
-                            "size": list(measured.size),
-                            "jump": [json_value(v) for v in measured.jump],
-                            "center": [json_value(v) for v in measured.center],
-                        },
-                        "predicted": {
-                            "size": [json_value(v) for v in measured.predicted_size],
-                            "jump": [json_value(v) for v in measured.predicted_jump],
-                            "center": [json_value(v) for v in measured.predicted_center],
-                        },
-                        "ok": measured.ok,
-                    },
+                    "rf": None if measured is None else _measured_json(measured),
+                    "erf": None if effective is None else _erf_json(effective),
                     "layers": [
                         {
                             "path": c.path,
@@ -816,17 +821,21 @@ def verify_command(
             f"{grouped(result.report.totals.params)}"
         )
         if measured is not None:
-            def pair(values: Any) -> str:
-                a, b = (rf_text(v) for v in values)
-                return a if a == b else f"{a}x{b}"
+            for line in _measured_lines(measured):
+                print(line)
+        if effective is not None:
+            from .erf import heat_map
 
+            e = effective
             print(
-                f"receptive field of {measured.path} unit {measured.unit}: measured "
-                f"{pair(measured.size)}, jump {pair(measured.jump)}, center "
-                f"{pair(measured.center)}; predicted {pair(measured.predicted_size)}, jump "
-                f"{pair(measured.predicted_jump)}, center {pair(measured.predicted_center)} "
-                + ("✓" if measured.ok else "✗")
+                f"effective receptive field of {e.path} unit {e.unit} ({e.samples} draws): "
+                f"50 % of the gradient within radius {e.radii[50]:.1f}, 90 % within "
+                f"{e.radii[90]:.1f}, 99 % within {e.radii[99]:.1f} pixels of "
+                f"({e.center[0]:g}, {e.center[1]:g}); theoretical field "
+                f"{rf_text(e.theoretical[0])}x{rf_text(e.theoretical[1])}"
             )
+            for line in heat_map(e):
+                print("  " + line)
     if measured is not None and not measured.ok:
         print(
             f"cnncalc: the measured receptive field of {one_line(measured.path)} differs from the "
@@ -850,6 +859,103 @@ def verify_command(
             line = one_line(f"{c.path} ({c.type}): {what}")  # kernel messages quote the file
             print(f"cnncalc: disagreement at {line}", file=sys.stderr)
         raise typer.Exit(1)
+
+
+def _measured_json(measured: Any) -> dict[str, Any]:
+    from .render import json_value
+
+    def box(b: Any) -> Any:
+        return None if b is None else [list(b[0]), list(b[1])]
+
+    return {
+        "path": measured.path,
+        "unit": list(measured.unit),
+        "measured": {
+            "size": [json_value(v) for v in measured.size],
+            "jump": [json_value(v) for v in measured.jump],
+            "center": [json_value(v) for v in measured.center],
+            "global": measured.glob,
+        },
+        "predicted": {
+            "size": [json_value(v) for v in measured.predicted_size],
+            "jump": [json_value(v) for v in measured.predicted_jump],
+            "center": [json_value(v) for v in measured.predicted_center],
+            "global": measured.predicted_glob,
+        },
+        "units": [
+            {
+                "unit": list(u.unit),
+                "measured": box(u.measured),
+                "measured_global": u.measured_global,
+                "predicted": box(u.predicted),
+                "predicted_global": u.predicted_global,
+                "table": [None if t is None else [json_value(v) for v in t] for t in u.table],
+                "ok": u.ok,
+            }
+            for u in measured.units
+        ],
+        "exact": not measured.inexact,
+        "notes": list(measured.inexact) + [
+            f"beyond the map of {where} the measurement had no pattern to extend" for where in measured.unsure
+        ],
+        "ok": measured.ok,
+    }
+
+
+def _erf_json(e: Any) -> dict[str, Any]:
+    from .render import json_value
+
+    return {
+        "path": e.path,
+        "unit": list(e.unit),
+        "center": list(e.center),
+        "theoretical": [json_value(v) for v in e.theoretical],
+        "samples": e.samples,
+        "radius": {str(k): v for k, v in e.radii.items()},
+        "profile": list(e.profile),  # share of the gradient mass at radius 0, 1, 2, ... pixels
+    }
+
+
+def _measured_lines(measured: Any) -> list[str]:
+    """The measured field of the center unit, then each checked unit's interval."""
+    from .render import rf_text
+
+    def pair(values: Any) -> str:
+        a, b = (rf_text(v) if v is not None else "-" for v in values)
+        return a if a == b else f"{a}x{b}"
+
+    def box(b: Any) -> str:
+        if b is None:
+            return "none"
+        return " x ".join(f"[{lo}, {hi}]" for lo, hi in b)
+
+    glob = " (global: some path passes a global layer; the field shown avoids them)"
+    lines = [
+        f"receptive field of {measured.path} unit {measured.unit}: measured "
+        f"{pair(measured.size)}, jump {pair(measured.jump)}, center {pair(measured.center)}"
+        f"{' global' if measured.glob else ''}; predicted {pair(measured.predicted_size)}, jump "
+        f"{pair(measured.predicted_jump)}, center {pair(measured.predicted_center)}"
+        f"{' global' if measured.predicted_glob else ''} " + ("✓" if measured.ok else "✗")
+    ]
+    if measured.glob or measured.predicted_glob:
+        lines[0] += glob
+    for u in measured.units:
+        mark = "✓" if u.ok else "✗"
+        table = ""
+        if any(t is not None for t in u.table) and not u.ok:
+            table = " (table: " + " x ".join(
+                "-" if t is None else f"[{rf_text(t[0])}, {rf_text(t[1])}]" for t in u.table
+            ) + ")"
+        lines.append(
+            f"  unit {u.unit}: measured {box(u.measured)}{' global' if u.measured_global else ''}, "
+            f"predicted {box(u.predicted)}{' global' if u.predicted_global else ''}{table} {mark}"
+        )
+    lines += [f"  note: {text}" for text in measured.inexact]
+    lines += [
+        f"  note: beyond the map of {where} the measurement had no pattern to extend"
+        for where in measured.unsure
+    ]
+    return lines
 
 
 def main() -> None:

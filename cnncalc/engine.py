@@ -14,14 +14,16 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
 
-from . import expr
+from . import expr, receptive_field
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
-from .layers.base import AxisStep, Layer, coerce
+from .layers.base import Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .receptive_field import covers_map
+from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
-from .shape import Shape, exact, expression_size, format_shape, half, is_int, plain, product
+from .shape import Shape, exact, expression_size, format_shape, is_int, plain, product
 
 from .limits import (
     LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_STEPS, MAX_SYMBOLIC_NODES, MAX_VALUE,
@@ -39,7 +41,6 @@ class Flow(NamedTuple):
     rf: RF
     x: Any = None
     copies: Any = 1  # how many times it exists per sample: R after a roi_pool
-    whole: bool = False  # its units already see everything upstream (after global pooling)
 
 
 class Runner(Protocol):
@@ -396,8 +397,14 @@ class _Walker:
             if not all(is_int(d) for d in out):
                 _bound_symbolic(out)  # before anything else reads a runaway expression
             out = checked_shape(out, node.cls.TYPE)
-            steps = layer.rf_steps(shape) if rf is not None and not flow.whole else None
-            whole = flow.whole or len(out) != 3 or (steps is not None and covers_map(steps, shape))
+            steps = layer.rf_steps(shape) if rf is not None and rf[0].local else None
+            new_rf = rf
+            if steps is None and rf is not None and rf[0].local:  # flat from here on
+                new_rf = tuple(AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
+            elif steps is not None and (len(out) != 3 or covers_map(steps, shape)):
+                new_rf = receptive_field.whole(rf, steps)  # type: ignore[arg-type]
+            elif steps is not None:
+                new_rf = _step(rf, steps, not layer.rf_note(shape))  # type: ignore[arg-type]
             params = layer.params(shape)
             copies = flow.copies * layer.copies()
             if is_int(copies) and copies > MAX_VALUE:
@@ -417,7 +424,7 @@ class _Walker:
                 macs=plain(layer.macs(shape, out) * copies),
                 extra_flops=plain(layer.extra_flops(shape, out) * copies),
                 extra_kind=layer.EXTRA_KIND,
-                rf=rf if steps is None else _step(rf, steps),
+                rf=new_rf,  # type: ignore[arg-type]
                 elements=product(out) * copies,
                 copies=copies,
                 detail=layer.describe(),
@@ -431,7 +438,7 @@ class _Walker:
         if steps is not None and (note := layer.rf_note(shape)):
             self.diagnostics.append(Diagnostic(path, node.where, note))
         x = self.runner.leaf(layer, flow.x, path) if self.runner is not None else None
-        return Flow(out, row.rf, x, copies, whole)
+        return Flow(out, row.rf, x, copies)
 
     def referenced(self, name: str, path: str) -> tuple[Layer, Row]:
         """An earlier layer by its path, or by its name when that is unambiguous; `input` is
@@ -520,7 +527,7 @@ class _Walker:
         x = None
         if self.runner is not None:
             x = self.runner.merge(kind, [f.x for f in inputs], path)
-        return Flow(out, rf, x, copies, any(f.whole for f in inputs))
+        return Flow(out, rf, x, copies)
 
     def merge_row(
         self, kind: str, path: str, where: Where, inputs: list[Shape], out: Shape, rf: RF,
@@ -685,29 +692,39 @@ class _Walker:
 
     def union(self, path: str, where: Where, branches: list[tuple[str, RF]]) -> RF:
         """The merged unit sees the union of its branches' fields (the size is the span);
-        unequal jumps or centers that do not coincide are reported, not dropped."""
+        unequal jumps or centers that do not coincide are reported, not dropped. Branches that
+        passed a global layer make the merge global; the local field is the union of the
+        others, so later layers keep updating it (see receptive_field)."""
         fields = [(n, rf) for n, rf in branches if rf is not None]
         if not fields:
             return None
+        local = [(n, rf) for n, rf in fields if rf[0].local]
+        glob = any(rf[0].glob for _, rf in fields)
+        if not local:  # every branch passed a global layer: the first one's whole-map field
+            return fields[0][1]
         axes = []
         for axis in range(2):
-            los = [rf[axis].start - half(rf[axis].size - 1) for _, rf in fields]
-            his = [rf[axis].start + half(rf[axis].size - 1) for _, rf in fields]
-            jumps = {rf[axis].jump for _, rf in fields}
-            starts = {rf[axis].start for _, rf in fields}
+            starts = {rf[axis].start for _, rf in local}
             name = ("height", "width")[axis]
-            if len(jumps) > 1:
-                listing = ", ".join(f"{n} {rf[axis].jump}" for n, rf in fields)
+            if len({rf[axis].jump for _, rf in local}) > 1:
+                listing = ", ".join(f"{n} {rf[axis].jump}" for n, rf in local)
                 self.diagnostics.append(
                     Diagnostic(path, where, f"branches have unequal jumps along {name}: {listing}")
                 )
             if len(starts) > 1 and all(_is_number(s) for s in starts):
-                listing = ", ".join(f"{n} {rf[axis].start}" for n, rf in fields)
+                listing = ", ".join(f"{n} {rf[axis].start}" for n, rf in local)
                 self.diagnostics.append(
                     Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
                 )
-            lo, hi = _min(los), _max(his)
-            axes.append(AxisRF(plain(hi - lo + 1), fields[0][1][axis].jump, plain(half(lo + hi))))
+            merged = receptive_field.span([rf for _, rf in local], axis, (_min, _max))
+            axes.append(AxisRF(merged.size, merged.jump, merged.start, glob, True, merged.exact))
+        if len(local) < len(fields):
+            names = ", ".join(n for n, rf in fields if not rf[0].local)
+            self.diagnostics.append(
+                Diagnostic(path, where, f"{names} passed a global layer: the merged units depend "
+                           "on every input pixel (global); the field shown is that of the other "
+                           "branches")
+            )
         return tuple(axes)  # type: ignore[return-value]
 
 
@@ -738,28 +755,6 @@ def _max(values: list[Any]) -> Any:
     import sympy
 
     return sympy.Max(*values)
-
-
-def covers_map(steps: tuple[AxisStep, AxisStep], shape: Shape) -> bool:
-    """One unpadded window exactly the size of the map (global pooling, flatten, spp): from here
-    on every unit sees all that the network has seen, and later layers cannot widen it."""
-    return len(shape) == 3 and all(
-        st.pad == 0 and st.kernel == shape[1 + i] and st.stride == shape[1 + i]
-        and shape[1 + i] != 1  # on a 1x1 map every layer is such a window, and sees no more
-        for i, st in enumerate(steps)
-    )
-
-
-def _step(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[AxisRF, AxisRF]:
-    """r_out = r_in + (k−1)·j_in, j_out = j_in·s, start_out = start_in + ((k−1)/2 − p)·j_in."""
-    return tuple(  # type: ignore[return-value]
-        AxisRF(  # plain: a symbolic field that folds (a whole-map window) is a plain number
-            plain(a.size + (s.kernel - 1) * a.jump),
-            plain(a.jump * s.stride),
-            plain(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
-        )
-        for a, s in zip(rf, steps, strict=True)
-    )
 
 
 def _bounded(value: Any, block: str, arg: str) -> Any:

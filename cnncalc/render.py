@@ -203,6 +203,13 @@ def rf_json(rf: tuple[AxisRF, AxisRF] | None) -> dict[str, Any] | None:
         "jump": [_jv(a.jump) for a in rf],
         "start": [_jv(a.start) for a in rf],
         "padding": [_jv(a.padding) for a in rf],
+        # global: some path passes a global layer (the unit depends on every input pixel);
+        # local: size, jump and start describe the paths that avoid them (false: none do, and
+        # they give the whole map the global layer read); exact: per axis, whether every unit's
+        # field is start + x·jump ± (size − 1)/2 (docs/conventions.md#receptive-field)
+        "global": rf[0].glob,
+        "local": rf[0].local,
+        "exact": [a.exact for a in rf],
     }
 
 
@@ -442,6 +449,18 @@ def summary_lines(report: Report, view: str) -> list[str]:
             f"{_pair((rf[0].jump, rf[1].jump))}, effective padding "
             f"{_pair((rf[0].padding, rf[1].padding))}"
         )
+        if rf[0].glob and rf[0].local:
+            lines.append(
+                "Global: a path to the output passes a global layer, so it depends on every "
+                "input pixel; the field above is that of the other paths"
+            )
+        inexact = [name for name, a in zip(("height", "width"), rf, strict=True) if not a.exact]
+        if inexact and view == "rf":
+            lines.append(
+                f"Approximate along the {' and '.join(inexact)}: fractional steps, uneven adaptive "
+                "windows or merges of unequal jumps; `cnncalc verify --rf` gives single units' "
+                "exact fields"
+            )
     if view == "shapes":
         lines.append(f"Output: {format_shape(report.output)}")
     if view in ("rf", "summary"):  # the notes are about receptive fields

@@ -15,11 +15,22 @@ EXTRA_KINDS = ("bias", "norm", "activation", "pooling", "merge")
 @dataclass(frozen=True, slots=True)
 class AxisRF:
     """Receptive field along one axis: `size` input pixels, `jump` input pixels between adjacent
-    units (effective stride), `start` the input coordinate of the first unit's center."""
+    units (effective stride), `start` the input coordinate of the first unit's center.
+
+    `glob`: some path to the unit passes a global layer (global pooling, flatten, spp, roi_pool),
+    so it depends on every input pixel; size, jump and start then describe the paths that avoid
+    every global layer (`local`), or, when there are none (`local` false), the whole map the
+    last global layer read. `exact`: unit x's field is exactly start + x·jump ± (size − 1)/2;
+    false after fractional steps, uneven adaptive windows or merges of unequal jumps, where
+    `cnncalc verify --rf` gives the exact field of single units.
+    """
 
     size: Any
     jump: Any
     start: Any
+    glob: bool = False
+    local: bool = True
+    exact: bool = True
 
     @property
     def padding(self) -> Any:

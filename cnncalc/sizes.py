@@ -276,14 +276,14 @@ def _within_budget(name: str, period: int, rows: int, first: int, stop: int) -> 
 
 
 def probe(arch: Architecture, sizes: AxisSizes, axis: int, n: int) -> Check:
-    """The check at size n; past the scanned sizes, the check of the scanned size with the same
-    residue (the answers repeat with the period from `regime` on), so a huge --near costs no
-    more than a small one."""
+    """The check at size n itself up to MAX_SCAN (its reason then names n's own rows); past
+    that, the check of the scanned size with the same residue (the answers repeat with the
+    period from `regime` on), so a huge --near costs no more than a small one."""
     if sizes.smallest is None:
         if n > MAX_SCAN:
             return Check(n, False, False, f"not checked: no size from 1 to {MAX_SCAN} works")
         return check(arch, axis, n)
-    if n < sizes.regime + sizes.period:
+    if n <= MAX_SCAN or n < sizes.regime + sizes.period:
         return check(arch, axis, n)
     m = sizes.regime + (n - sizes.regime) % sizes.period
     found = check(arch, axis, m)

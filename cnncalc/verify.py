@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import reference
-from .engine import analyze_architecture, covers_map
+from .engine import analyze_architecture
 from .errors import LimitError, SpecError
 from .layers.base import Layer
 from .layers.detection import Crop
@@ -92,6 +92,7 @@ class NumpyRunner:
         self.tape: list[tuple[Layer | None, list[int | None], tuple[int, ...] | None]] = []
         self.pool_inputs: dict[int, Any] = {}  # id(maxpool layer) -> its input, for max_unpool
         self.shapes: dict[str, tuple[int, ...]] = {}  # path -> the real output shape, for crop
+        self.kept: dict[int, tuple[Any, dict[str, Any]]] | None = None  # node -> (input, weights)
 
     def _traced(self, value: Any, layer: Layer | None, parents: list[Any]) -> Traced | None:
         self.tape.append(
@@ -146,6 +147,8 @@ class NumpyRunner:
                 weights["target_size"] = self.shapes[layer.target_path][1:]
             with reference.count_macs() as counted:
                 y = layer.forward(x, weights)
+            if self.kept is not None:  # for the effective receptive field's backward pass
+                self.kept[len(self.tape)] = (x, weights)
         except MemoryError:
             raise  # running out of memory says nothing about the prediction
         except Exception as exc:  # noqa: BLE001  (a kernel refusing the input is a finding)
@@ -234,94 +237,83 @@ def verify(
 
 
 @dataclass(frozen=True, slots=True)
+class UnitCheck:
+    """One output unit's field: measured through the kernels (cnncalc.rf_measure), predicted by
+    walking back with the layers' exact windows (cnncalc.receptive_field.unit_window), and by
+    the per-layer model of the table (None where that model is not exact on an axis)."""
+
+    unit: tuple[int, int]
+    measured: tuple[tuple[int, int], tuple[int, int]] | None  # (lo, hi) per axis; None: no local path
+    measured_global: bool
+    predicted: tuple[tuple[int, int], tuple[int, int]] | None
+    predicted_global: bool
+    table: tuple[tuple[Any, Any] | None, tuple[Any, Any] | None]
+
+    @property
+    def ok(self) -> bool:
+        if self.measured != self.predicted or self.measured_global != self.predicted_global:
+            return False
+        return all(
+            t is None or (self.measured is not None and tuple(t) == self.measured[a])
+            for a, t in enumerate(self.table)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class MeasuredRF:
     path: str
-    unit: tuple[int, int]  # the output unit (row, column) whose field was measured
-    size: tuple[int, int]
+    unit: tuple[int, int]  # the output unit (row, column) whose field is reported: the center
+    size: tuple[Any, Any]  # of that unit's local field (None: every path passes a global layer)
     jump: tuple[Any, Any]  # from the field of the next unit along each axis
     center: tuple[Any, Any]  # input coordinates of the field's center
     predicted_size: tuple[Any, Any]
     predicted_jump: tuple[Any, Any]
     predicted_center: tuple[Any, Any]
+    glob: bool = False  # measured: some path passes a global layer
+    predicted_glob: bool = False
+    units: tuple[UnitCheck, ...] = ()  # first, center, last (and the center's neighbour)
+    inexact: tuple[str, ...] = ()  # why the table's per-layer model is approximate here
+    unsure: tuple[str, ...] = ()  # layers the measurement could not extend beyond the map
 
     @property
     def ok(self) -> bool:
-        return (
+        return all(u.ok for u in self.units) and (
             self.size == self.predicted_size
             and self.jump == self.predicted_jump
             and self.center == self.predicted_center
+            and self.glob == self.predicted_glob
         )
 
 
-def _support(result: Verification, target: int, unit: tuple[int, int]) -> tuple[Any, Any]:
-    """Walk back from one output unit through a linearised copy of the network: every layer
-    becomes its all-ones window, whose adjoint is the transposed convolution; merges pass the
-    support to every branch. Grids are not clipped to the map (padding counts, as in the
-    predicted field). Returns, per axis, the (lowest, highest) input coordinate reached."""
-    from . import reference
-
-    rows, tape = result.report.rows, result.tape
-    masks: dict[int | None, tuple[Any, tuple[int, int]]] = {}  # node -> (2-D bool mask, offset)
-
-    def add(node: int | None, mask: Any, offset: tuple[int, int]) -> None:
-        if node not in masks:
-            masks[node] = (mask, offset)
-            return
-        old, (oy, ox) = masks[node]
-        top, left = min(oy, offset[0]), min(ox, offset[1])
-        bottom = max(oy + old.shape[0], offset[0] + mask.shape[0])
-        right = max(ox + old.shape[1], offset[1] + mask.shape[1])
-        merged = np.zeros((bottom - top, right - left), bool)
-        merged[oy - top : oy - top + old.shape[0], ox - left : ox - left + old.shape[1]] |= old
-        merged[
-            offset[0] - top : offset[0] - top + mask.shape[0],
-            offset[1] - left : offset[1] - left + mask.shape[1],
-        ] |= mask
-        masks[node] = (merged, (top, left))
-
-    masks[target] = (np.ones((1, 1), bool), unit)
-    for i in range(target, -1, -1):
-        if i not in masks:
-            continue
-        mask, (oy, ox) = masks.pop(i)
-        layer, parents, in_shape = tape[i]
-        if layer is None:
-            for p in parents:
-                add(p, mask, (oy, ox))
-            continue
-        if in_shape is None or len(in_shape) != 3:
-            raise SpecError(f"cannot measure through {rows[i].path}: its input is not a feature map")
-        steps = layer.rf_steps(in_shape) if len(rows[i].output) == 3 else None
-        if steps is not None and any(
-            not isinstance(v, int) for st in steps for v in (st.kernel, st.stride, st.pad)
-        ):
-            raise SpecError(
-                f"measuring a receptive field through {rows[i].path} ({rows[i].type}) is not "
-                "supported yet: its windows fall between input pixels"
-            )
-        if steps is None or covers_map(steps, in_shape):
-            # flatten or global pooling: the unit sees the whole input map, and whatever
-            # padding its own output was read with lies beyond anything it depends on
-            add(parents[0], np.ones(in_shape[1:], bool), (0, 0))
-            continue
-        ones = np.ones((1, 1, steps[0].kernel, steps[1].kernel))
-        grown = reference.conv_transpose2d(
-            mask[None, None].astype(np.float64), ones, stride=(steps[0].stride, steps[1].stride)
-        )[0, 0] > 0
-        add(parents[0], grown, (oy * steps[0].stride - steps[0].pad, ox * steps[1].stride - steps[1].pad))
-    mask, (oy, ox) = masks[None]
-    rows_hit = np.flatnonzero(mask.any(axis=1))
-    cols_hit = np.flatnonzero(mask.any(axis=0))
-    return (
-        (oy + int(rows_hit[0]), oy + int(rows_hit[-1])),
-        (ox + int(cols_hit[0]), ox + int(cols_hit[-1])),
-    )
+def _default_target(result: Verification) -> int:
+    """The last feature map larger than 1x1 with a local field (before the global pooling that
+    squeezes it, but after any merge with a global branch)."""
+    rows = result.report.rows
+    for i in range(len(rows) - 1, -1, -1):
+        r = rows[i]
+        if len(r.output) == 3 and tuple(r.output[1:]) != (1, 1) and r.rf is not None and r.rf[0].local:
+            return i
+    raise SpecError("the network has no feature map to measure a receptive field on")
 
 
-def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
-    """Measure the receptive field of the center unit of a layer's output (by default the last
-    layer with a spatial output) and of its neighbours, and set it beside the prediction."""
+def _fields(box: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]] | None:
+    """(size, center) per axis of a (lo, hi) box."""
     from fractions import Fraction
+
+    if box is None:
+        return None
+    return tuple((hi - lo + 1, plain(Fraction(lo + hi, 2))) for lo, hi in box)  # type: ignore[return-value]
+
+
+def measure_rf(result: Verification, path: str | None = None, prober: Any = None) -> MeasuredRF:
+    """Measure the receptive field of units of a layer's output (by default the last feature map
+    with a local field) through the reference kernels, and set it beside the prediction: the
+    first, center and last unit of each axis, and the center's neighbour for the jump. A
+    `prober` (cnncalc.rf_measure.Prober) keeps the measured layers for another call."""
+    from fractions import Fraction
+
+    from .receptive_field import unit_window
+    from .rf_measure import Prober, measure_unit
 
     rows = result.report.rows
     if not result.ok:
@@ -329,23 +321,8 @@ def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
             "the forward pass disagrees with the prediction; the receptive field is measured "
             "only once every layer agrees"
         )
-    if path is None:  # the last feature map before any global pooling squeezes it
-        candidates = []
-        for i, r in enumerate(rows):
-            layer, _, in_shape = result.tape[i]
-            if (
-                layer is not None
-                and in_shape is not None
-                and len(in_shape) == 3
-                and len(r.output) == 3
-                and covers_map(layer.rf_steps(in_shape), in_shape)
-            ):
-                break
-            if len(r.output) == 3:
-                candidates.append(i)
-        if not candidates:
-            raise SpecError("the network has no feature map to measure a receptive field on")
-        target = candidates[-1]
+    if path is None:
+        target = _default_target(result)
     else:
         matches = [i for i, r in enumerate(rows) if r.path == path]
         if not matches:
@@ -354,32 +331,65 @@ def measure_rf(result: Verification, path: str | None = None) -> MeasuredRF:
         if len(rows[target].output) != 3:
             raise SpecError(f"{path} has no spatial output to pick a unit from")
     row = rows[target]
+    shapes = [r.output for r in rows]
+    paths = [r.path for r in rows]
     h, w = row.output[1], row.output[2]
-    unit = ((h - 1) // 2, (w - 1) // 2)
-    here = _support(result, target, unit)
-    size = tuple(hi - lo + 1 for lo, hi in here)
-    center = tuple(plain(Fraction(lo + hi, 2)) for lo, hi in here)
-    jump = []
-    for axis in range(2):
-        step = list(unit)
-        step[axis] += 1
-        if step[axis] >= row.output[1 + axis]:
-            step[axis] -= 2  # a one-unit map has no neighbour: use the previous unit
-        if step[axis] < 0:
-            jump.append(None)
-            continue
-        there = _support(result, target, (step[0], step[1]))
-        moved = Fraction(there[axis][0] + there[axis][1], 2) - center[axis]
-        jump.append(plain(moved / (step[axis] - unit[axis])))
-    rf = row.rf
-    predicted_center = tuple(plain(rf[a].start + unit[a] * rf[a].jump) for a in range(2))
+    center = ((h - 1) // 2, (w - 1) // 2)
+    neighbour = tuple(c + 1 if c + 1 < n else c - 1 for c, n in zip(center, (h, w), strict=True))
+    wanted = list(dict.fromkeys([(0, 0), center, neighbour, (h - 1, w - 1)]))
+    prober = prober if prober is not None else Prober()
+    checks = []
+    unsure: list[str] = []
+    for unit in wanted:
+        got = measure_unit(result.tape, shapes, paths, result.report.input, target, unit, prober)
+        unsure += got.unsure
+        box, glob = unit_window(result.tape, shapes, result.report.input, target, unit)
+        table = []
+        for a in range(2):
+            rf = row.rf[a] if row.rf is not None else None
+            if rf is None or not rf.exact or not rf.local:
+                table.append(None)
+                continue
+            c = rf.start + unit[a] * rf.jump
+            r = Fraction(rf.size - 1) / 2
+            table.append((plain(c - r), plain(c + r)))
+        checks.append(UnitCheck(unit, got.box, got.glob, box, glob, tuple(table)))  # type: ignore[arg-type]
+    by_unit = {c.unit: c for c in checks}
+    here, there = by_unit[center], by_unit[neighbour]
+
+    def summary(which: str) -> tuple[Any, Any, Any]:
+        a_box = getattr(here, which)
+        b_box = getattr(there, which)
+        f, g = _fields(a_box), _fields(b_box)
+        if f is None or g is None:
+            return (None, None), (None, None), (None, None)
+        jumps = tuple(
+            plain(Fraction(g[a][1] - f[a][1]) / (neighbour[a] - center[a])) if neighbour[a] != center[a] else None
+            for a in range(2)
+        )
+        return (f[0][0], f[1][0]), jumps, (f[0][1], f[1][1])
+
+    size, jump, mid = summary("measured")
+    p_size, p_jump, p_mid = summary("predicted")
+    inexact = tuple(
+        f"{('height', 'width')[a]}: the per-layer model is approximate here (fractional steps, "
+        "uneven adaptive windows or merged branches with unequal jumps); the fields above are "
+        "those of single units, walked back exactly"
+        for a in range(2)
+        if row.rf is not None and not row.rf[a].exact
+    )
     return MeasuredRF(
         path=row.path,
-        unit=unit,
-        size=size,  # type: ignore[arg-type]
-        jump=tuple(jump),  # type: ignore[arg-type]
-        center=center,  # type: ignore[arg-type]
-        predicted_size=(rf[0].size, rf[1].size),
-        predicted_jump=(rf[0].jump, rf[1].jump) if None not in jump else tuple(jump),  # type: ignore[arg-type]
-        predicted_center=predicted_center,  # type: ignore[arg-type]
+        unit=center,
+        size=size,
+        jump=jump,
+        center=mid,
+        predicted_size=p_size,
+        predicted_jump=p_jump,
+        predicted_center=p_mid,
+        glob=here.measured_global,
+        predicted_glob=here.predicted_global,
+        units=tuple(checks),
+        inexact=inexact,
+        unsure=tuple(dict.fromkeys(unsure)),
     )

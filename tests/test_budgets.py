@@ -52,6 +52,10 @@ def test_same_padding_symbolic_equals_numeric_at_every_size(tmp_path):
             got = tuple(_value(d, h, w) for d in srow.output)
             assert got == nrow.output, (h, w, srow.path)
             for sax, nax in zip(srow.rf, nrow.rf, strict=True):
+                if nax.glob and not sax.glob:
+                    # a window that reads the whole map at this size (kernel 2 on a 2x2 map) makes
+                    # the units global; only numbers can tell (docs/conventions.md)
+                    continue
                 got_rf = tuple(_value(getattr(sax, f), h, w) for f in ("size", "jump", "start"))
                 assert got_rf == (nax.size, nax.jump, nax.start), (h, w, srow.path)
         assert _value(symbolic.totals.macs, h, w) == numeric.totals.macs

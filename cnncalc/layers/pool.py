@@ -224,6 +224,12 @@ class AdaptiveAvgPool(ParameterFree, MacFree):
                 steps.append(AxisStep(size // out, size // out, 0))
         return tuple(steps)  # type: ignore[return-value]
 
+    def rf_window(self, shape: Shape, axis: int, o: int) -> tuple[int, int]:
+        """Output o reads inputs ⌊o·H/n⌋ … ⌈(o+1)·H/n⌉ − 1 (PyTorch's bins; beyond the map the
+        same rule continues)."""
+        size, n = shape[1 + axis], self.out[axis]
+        return (o * size) // n, ceil_div((o + 1) * size, n) - 1
+
     def rf_note(self, shape: Shape) -> str:
         uneven = [
             f"{shape[1 + i]} into {self.out[i]}"
@@ -234,7 +240,8 @@ class AdaptiveAvgPool(ParameterFree, MacFree):
             return ""
         return (
             f"{self.TYPE} splits {' and '.join(uneven)} windows of unequal sizes: the receptive "
-            "field from here on uses the largest window and the mean stride, an approximation"
+            "field from here on uses the largest window and the mean stride, an approximation "
+            "(`cnncalc verify --rf` gives single units' exact fields)"
         )
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:

@@ -167,8 +167,25 @@ class Upsample(ParameterFree, MacFree):
                 step = _frac(shape[1 + i] - 1, out[i] - 1) if out[i] != 1 else 1
                 steps.append(AxisStep(2, step, Fraction(1, 2)))
             else:
-                steps.append(AxisStep(2, ratio, exact(Fraction(1) - ratio / 2)))
+                steps.append(AxisStep(2, ratio, exact(1 - _frac(ratio, 2))))
         return tuple(steps)  # type: ignore[return-value]
+
+    def rf_window(self, shape: Shape, axis: int, o: int) -> tuple[int, int]:
+        """Nearest: input ⌊o·H_in/H_out⌋. Bilinear: src = (o + ½)·H_in/H_out − ½ (o·(H_in − 1)/
+        (H_out − 1) with align_corners) reads ⌊src⌋, and ⌊src⌋ + 1 unless src is whole (its
+        weight is then 0). Beyond the map the same rule continues (no clamping)."""
+        import math
+
+        n, out = shape[1 + axis], self._target(shape)[axis]
+        if self.mode == "nearest":
+            first = math.floor(Fraction(o * n, out))
+            return first, first
+        if self.align_corners:
+            src = Fraction(o * (n - 1), out - 1) if out != 1 else Fraction(0)
+        else:
+            src = (o + Fraction(1, 2)) * Fraction(n, out) - Fraction(1, 2)
+        first = math.floor(src)
+        return first, first + (src != first)
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
         """The layer's own `size` or `scale` (the kernel computes ⌊H·scale⌋ itself)."""
