@@ -338,6 +338,9 @@ class _Reader:
                 raise self.error(
                     node, yaml_path, f"one layer per list item, found {' and '.join(kinds)}"
                 )
+            if not entry:
+                raise self.error(node, yaml_path, "an empty mapping is not a layer: write a type "
+                                 "name (`- relu`) or a one-key mapping (`- conv: {out: 64}`)")
             first = next(iter(entry))
             raise self.error(
                 node,
@@ -491,13 +494,24 @@ class _Reader:
                     + f" (it takes: {', '.join(allowed)}, name)",
                 )
         sub_path = f"{yaml_path}.{kind}"
+
+        def inline(key: str) -> yaml.Node | None:
+            """`- kind: VALUE` or `key: VALUE` beside it; both would leave one unread."""
+            given = value is not None and not _is_null(value)
+            if given and key in rest:
+                raise self.error(
+                    rest[key], yaml_path,
+                    f"{kind} is given its {key} twice: as `- {kind}: ...` and as `{key}:`",
+                )
+            return value if given else rest.get(key)
+
         if kind == "seq":
-            items_node = value if value is not None else rest.get("layers")
+            items_node = inline("layers")
             if items_node is None:
                 raise SpecError("seq needs a list of layers", where)
             return Seq(where, name, self.layers(items_node, sub_path, names, depth + 1))
         if kind in ("repeat", "dense"):
-            count_node = value if value is not None else rest.get("count")
+            count_node = inline("count")
             if count_node is None:
                 raise SpecError(f"{kind} needs a count: `- {kind}: 3`", where)
             count = self.argument(count_node, yaml_path, "count", names)
@@ -510,11 +524,10 @@ class _Reader:
             cls = Repeat if kind == "repeat" else Dense
             return cls(where, name, count, items)
         if kind == "residual":
-            if value is not None:  # `- residual: [layers]` is the body with an auto shortcut
-                rest.setdefault("body", value)
-            if "body" not in rest:
+            body_node = inline("body")  # `- residual: [layers]`: the body, auto shortcut
+            if body_node is None:
                 raise SpecError("residual needs a body: `- residual: {body: [...]}`", where)
-            body = self.layers(rest["body"], f"{yaml_path}.body", names, depth + 1)
+            body = self.layers(body_node, f"{yaml_path}.body", names, depth + 1)
             shortcut: Any = "auto"
             if "shortcut" in rest:
                 sub = rest["shortcut"]
@@ -752,3 +765,8 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
         raise LimitError(
             f"the YAML nests too deeply (cnncalc allows {MAX_NESTING} levels)", Where(file, 0)
         ) from None
+
+
+def _is_null(node: yaml.Node) -> bool:
+    """`- seq:` with nothing after the colon."""
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"

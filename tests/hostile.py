@@ -134,9 +134,14 @@ LONG = "a" * 300
 
 def path_cases() -> list[Case]:
     return [
-        Case("path/zoo-name-climbs-out", ("show", "../../../../etc/hostname")),
-        Case("path/zoo-name-absolute-no-suffix", ("show", "/etc/hostname")),
-        Case("path/params-zoo-climbs-out", ("params", "../../../../etc/hostname")),
+        # a zoo name is never a path: the zoo folder + `../..` + NAME + `.yaml` must not load
+        # {dir}/secret.yaml (a path the user names, `{dir}/secret.yaml`, is read as a file)
+        Case("path/zoo-name-climbs-out", ("show", "../" * 12 + "{dir}/secret"),
+             files=(("secret.yaml", PLAIN.replace("VALUE", "4")),)),
+        Case("path/zoo-name-absolute-no-suffix", ("show", "{dir}/secret"),
+             files=(("secret.yaml", PLAIN.replace("VALUE", "4")),)),
+        Case("path/params-zoo-climbs-out", ("params", "../" * 12 + "{dir}/secret"),
+             files=(("secret.yaml", PLAIN.replace("VALUE", "4")),)),
         Case("path/directory", ("params", "{dir}")),
         Case("path/missing", ("params", "{dir}/missing.yaml"), fragment="missing.yaml"),
         Case("path/name-too-long", ("params", "{dir}/" + LONG + ".yaml")),
@@ -249,6 +254,21 @@ def value_cases() -> list[Case]:
     ]
 
 
+# -- 8. entries whose shape the loader must refuse, not half-read -----------------------------
+
+def entry_cases() -> list[Case]:
+    return [
+        file_case("entry/empty-mapping", arch("  - {}\n", input="[3, 8, 8]"), "params",
+                  fragment="net.yaml:4 layers[0]: an empty mapping is not a layer"),
+        file_case("entry/seq-with-sibling-layers",
+                  arch("  - seq: [relu]\n    layers: [bn]\n", input="[3, 8, 8]"), "params",
+                  fragment="seq is given its layers twice"),
+        file_case("entry/residual-number-with-body",
+                  arch("  - residual: 5\n    body: [relu]\n", input="[3, 8, 8]"), "params",
+                  fragment="residual is given its body twice"),
+    ]
+
+
 def all_cases() -> list[Case]:
     return [*folded_cases(), *number_cases(), *path_cases(), *stream_cases(), *terminal_cases(),
-            *budget_cases(), *value_cases()]
+            *budget_cases(), *value_cases(), *entry_cases()]
