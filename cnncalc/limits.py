@@ -1,5 +1,6 @@
 """Safety limits against runaway or hostile files. Each refusal is a LimitError that names the
-limit; the two a legitimate file might reach can be raised with environment variables."""
+limit; those a legitimate file might reach can be raised with environment variables (the
+message says which). docs/limits.md lists them all."""
 
 from __future__ import annotations
 
