@@ -51,7 +51,10 @@ def step(
             plain(a.start + (half(s.kernel - 1) - s.pad) * a.jump),
             a.glob,
             a.local,
-            a.exact and exact_step and all(_whole(v) for v in (s.kernel, s.stride, s.pad)),
+            a.exact and exact_step and (
+                type(s.kernel) is type(s.stride) is type(s.pad) is int  # the common case, fast
+                or all(_whole(v) for v in (s.kernel, s.stride, s.pad))
+            ),
         )
         for a, s in zip(rf, steps, strict=True)
     )

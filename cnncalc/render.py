@@ -332,6 +332,10 @@ def _text(value: Any, level: int) -> str:
         return _encode_str(value)
     if value is None:
         return "null"
+    if value is True:  # the rf flags: global, local, exact per axis
+        return "true"
+    if value is False:
+        return "false"
     out: list[str] = []
     _dump(value, level, out)
     return "".join(out)
