@@ -39,23 +39,6 @@ def read_digits(digits: str, maximum: int | None = None) -> int | None:
     return None if value > top else value
 
 
-def whole_number(text: str, what: str, minimum: int = 1) -> int:
-    """`text` as an integer from `minimum` to CNNCALC_MAX_VALUE; SpecError (LimitError above
-    the limit) with `what` (`--batch`) naming the option otherwise."""
-    digits = text.strip()
-    if not DIGITS.fullmatch(digits):
-        raise SpecError(f"{what} {shown(text)}: expected a whole number (digits 0-9)")
-    value = read_digits(digits)
-    if value is None:
-        raise LimitError(
-            f"{what} {shown(text)}: values above {limits.MAX_VALUE:,} are refused "
-            f"({limits.VALUE_HINT})"
-        )
-    if value < minimum:
-        raise SpecError(f"{what} {shown(text)}: must be at least {minimum}")
-    return value
-
-
 def _size(digits: str, text: str) -> int:
     """One size of --input: positive, at most CNNCALC_MAX_VALUE."""
     value = read_digits(digits)
