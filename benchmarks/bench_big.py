@@ -67,12 +67,12 @@ def main() -> None:
         path.write_text(text)
         return str(path)
 
-    pairs = file("pairs.yaml", "input: [8, 8, 8]\nlayers:\n  - repeat: %d\n    layers:\n"
-                 "      - conv: {out: 8, kernel: 3, padding: 1}\n      - relu\n" % (big // 2))
-    convs = file("convs.yaml", "input: [8, 8, 8]\nlayers:\n  - repeat: %d\n    layers:\n"
-                 "      - conv: {out: 8, kernel: 3, padding: 1}\n" % (big // 2))
-    relus = file("relus.yaml", "input: [8, 8, 8]\nlayers:\n  - repeat: %d\n    layers: [relu]\n"
-                 % (big - 1))
+    pairs = file("pairs.yaml", f"input: [8, 8, 8]\nlayers:\n  - repeat: {big // 2}\n    layers:\n"
+                 "      - conv: {out: 8, kernel: 3, padding: 1}\n      - relu\n")
+    convs = file("convs.yaml", f"input: [8, 8, 8]\nlayers:\n  - repeat: {big // 2}\n    layers:\n"
+                 "      - conv: {out: 8, kernel: 3, padding: 1}\n")
+    relus = file("relus.yaml", f"input: [8, 8, 8]\nlayers:\n  - repeat: {big - 1}\n"
+                 "    layers: [relu]\n")
     notes = file("notes.yaml", "input: [3, 8, 8]\nlayers: [relu]\nnotes: ["
                  + ",".join(["1"] * 990_000) + "]\n")
     huge = folder / "huge.yaml"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from pathlib import Path
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -124,10 +125,8 @@ def _say(message: str, code: int) -> int:
     """One line on stderr, control characters escaped; returns the exit status."""
     from .output import one_line
 
-    try:
+    with contextlib.suppress(OSError):  # stderr gone too: the exit status still tells
         print(f"cnncalc: error: {one_line(message)}", file=sys.stderr, flush=True)
-    except OSError:
-        pass  # stderr gone too: the exit status still tells
     return code
 
 
@@ -157,14 +156,14 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-class DType(str, Enum):
+class DType(StrEnum):
     fp32 = "fp32"
     fp16 = "fp16"
     bf16 = "bf16"
@@ -411,7 +410,7 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
     console = _console()
     table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
     for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True), ("Description", False)):
-        table.add_column(header, justify="right" if right else "left", no_wrap=not header == "Description")
+        table.add_column(header, justify="right" if right else "left", no_wrap=header != "Description")
     for name, arch, report in entries:
         table.add_row(
             name,
@@ -729,10 +728,10 @@ def verify_command(
 
     from . import load
     from .cli_args import input_for, parse_bindings
-    from .render import grouped, json_value, rf_text
+    from .output import one_line
+    from .render import grouped, rf_text
     from .shape import format_shape
     from .verify import measure_rf, verify
-    from .output import one_line
     from .verify_memory import parse_bytes
 
     limit = parse_bytes(max_memory) if max_memory is not None else None

@@ -19,16 +19,21 @@ from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
 from .layers.base import Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
+from .limits import (
+    LAYERS_HINT,
+    MAX_BLOCK_DEPTH,
+    MAX_LAYERS,
+    MAX_STEPS,
+    MAX_SYMBOLIC_NODES,
+    MAX_VALUE,
+    STEPS_PER_LAYER,
+    VALUE_HINT,
+)
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 from .receptive_field import covers_map
 from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
 from .shape import Shape, exact, expression_size, format_shape, is_int, plain, product
-
-from .limits import (
-    LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_STEPS, MAX_SYMBOLIC_NODES, MAX_VALUE,
-    STEPS_PER_LAYER, VALUE_HINT,
-)
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -121,7 +126,7 @@ def checked_shape(shape: Shape, what: str) -> Shape:
     and width above CNNCALC_MAX_VALUE, or a flat vector above its cube (a flattened map of
     in-range sizes), are refused. So no later figure grows without bound (upsample chains)."""
     bound = MAX_VALUE if len(shape) == 3 else MAX_VALUE**3
-    if shape and all(type(d) is int for d in shape) and 1 <= min(shape) and max(shape) <= bound:
+    if shape and all(type(d) is int for d in shape) and min(shape) >= 1 and max(shape) <= bound:
         return shape  # the usual case, at the cost of one pass
     sizes = tuple(plain(d) for d in shape)
     for axis, d in enumerate(sizes):

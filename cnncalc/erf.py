@@ -109,8 +109,8 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
                  samples: int = 4, seed: int = 0, uniform: bool = False) -> EffectiveRF:
     """Average |∂(center unit)/∂(input)| over `samples` seeded draws (`uniform`: every weight 1
     on the way back, Luo et al.'s uniform-weight case)."""
-    from .verify import NumpyRunner, Traced, _default_target
     from .engine import analyze_architecture
+    from .verify import NumpyRunner, Traced, _default_target
 
     heat = None
     for s in range(samples):

@@ -17,6 +17,14 @@ from . import expr
 from .errors import LimitError, SpecError, Where
 from .layers import REGISTRY
 from .layers.base import coerce, fields_of, has_default
+from .limits import (
+    MAX_ALIAS_REPEATS,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    MAX_VALUE,
+    MAX_YAML_NODES,
+    VALUE_HINT,
+)
 from .nodes import (
     REQUIRED,
     Architecture,
@@ -29,15 +37,6 @@ from .nodes import (
     Residual,
     Seq,
     Use,
-)
-
-from .limits import (
-    MAX_ALIAS_REPEATS,
-    MAX_FILE_BYTES,
-    MAX_NESTING,
-    MAX_VALUE,
-    MAX_YAML_NODES,
-    VALUE_HINT,
 )
 
 COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
@@ -321,7 +320,6 @@ class _Reader:
 
     def entry(self, node: yaml.Node, yaml_path: str, names: frozenset[str], depth: int) -> Node:
         self.spend(node, yaml_path)
-        where = self.where(node, yaml_path)
         if isinstance(node, yaml.ScalarNode):
             word = self.scalar(node, yaml_path)
             if not isinstance(word, str):

@@ -308,7 +308,6 @@ def measure_unit(tape: list[Any], shapes: list[tuple[int, ...]], paths: list[str
                  input_shape: tuple[int, ...], target: int, unit: tuple[int, int],
                  prober: Prober) -> UnitField:
     """Walk back from `unit` of tape node `target` through the measured maps."""
-    pool_maps: dict[int, Any] = {}
     reach: dict[int | None, tuple[list[Interval] | None, bool]] = {
         target: ([(u, u) for u in unit], False)
     }

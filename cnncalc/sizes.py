@@ -33,8 +33,8 @@ from .layers.detection import Crop
 from .layers.linear import Flatten
 from .layers.pool import AdaptiveAvgPool, GlobalAvgPool
 from .layers.upsample import Upsample
-from .nodes import Architecture
 from .limits import MAX_SIZES_WORK, SIZES_HINT
+from .nodes import Architecture
 from .report import Report
 
 MAX_SCAN = 4096

@@ -51,7 +51,10 @@ CASES = [
 @pytest.mark.parametrize(("name", "layer", "size", "jump", "center", "glob"), CASES)
 def test_measured_equals_predicted(name, layer, size, jump, center, glob):
     m = measure_rf(verified(name), layer, prober(name))
-    pair = (lambda v: v if isinstance(v, tuple) else (v, v))
+
+    def pair(v):
+        return v if isinstance(v, tuple) else (v, v)
+
     assert m.ok, [u for u in m.units if not u.ok]
     assert (m.size, m.jump, m.center, m.glob) == (pair(size), pair(jump), pair(center), glob)
     assert not m.unsure

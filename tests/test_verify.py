@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 import cnncalc
 from cnncalc import zoo
 from cnncalc.cli import app
-from cnncalc.layers.conv import Conv
 from cnncalc.errors import ShapeError
+from cnncalc.layers.conv import Conv
 from cnncalc.verify import measure_rf, verify
 
 runner = CliRunner()
