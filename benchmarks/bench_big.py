@@ -100,7 +100,8 @@ def main() -> None:
         ok = code == status and min(wall, cpu) <= seconds and peak <= limit
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {label:<34} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
-              f"peak {peak / 2**20:7.1f} MiB  exit {code} (budget {seconds} s, {limit // 2**20} MiB)")
+              f"peak {peak / 2**20:7.1f} MiB  exit {code} "
+              f"(budget {seconds} s, {limit // 2**20} MiB)")
         if code != status:
             print(f"     {last[:200]}")
 
@@ -110,7 +111,8 @@ def main() -> None:
     t, rows = engine_time(10_000, 5)
     ok = t <= 1
     failed += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} engine {rows:,} layers                 median {t:6.2f} s  (budget 1 s)")
+    print(f"{'ok  ' if ok else 'FAIL'} engine {rows:,} layers                 "
+          f"median {t:6.2f} s  (budget 1 s)")
     os.remove(huge)
     sys.exit(1 if failed else 0)
 

@@ -409,8 +409,10 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
 
     console = _console()
     table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
-    for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True), ("Description", False)):
-        table.add_column(header, justify="right" if right else "left", no_wrap=header != "Description")
+    columns = (("Name", False), ("Input", False), ("Params", True), ("MACs", True))
+    for header, right in (*columns, ("Description", False)):
+        justify = "right" if right else "left"
+        table.add_column(header, justify=justify, no_wrap=header != "Description")
     for name, arch, report in entries:
         table.add_row(
             name,
@@ -491,7 +493,9 @@ def conv_calculator(
     size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: 3 or 3x5.")] = "3",
     stride: Annotated[str, typer.Option("--stride", help="Stride: 1 or 2x1.")] = "1",
-    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")] = "0",
+    padding: Annotated[
+        str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")
+    ] = "0",
     dilation: Annotated[str, typer.Option("--dilation", help="Dilation: 1 or 2x2.")] = "1",
     groups: Annotated[int, typer.Option("--groups", "-g", click_type=WholeNumber(1))] = 1,
     c_in: Annotated[
@@ -895,7 +899,8 @@ def _measured_json(measured: Any) -> dict[str, Any]:
         ],
         "exact": not measured.inexact,
         "notes": list(measured.inexact) + [
-            f"beyond the map of {where} the measurement had no pattern to extend" for where in measured.unsure
+            f"beyond the map of {where} the measurement had no pattern to extend"
+            for where in measured.unsure
         ],
         "ok": measured.ok,
     }

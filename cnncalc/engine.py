@@ -232,10 +232,13 @@ class _Walker:
 
     # ------------------------------------------------------------------ sequences and naming
 
-    def sequence(self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str) -> Flow:
+    def sequence(
+        self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str
+    ) -> Flow:
         """Walk a list of nodes. Unnamed items are numbered by position; an unnamed repeat's copies
         number on in this list; a list of one unnamed item adds no segment of its own."""
-        if prefix and len(items) == 1 and items[0].name is None and not isinstance(items[0], Repeat):
+        only = items[0] if len(items) == 1 else None
+        if prefix and only is not None and only.name is None and not isinstance(only, Repeat):
             return self.node(items[0], flow, scope, prefix)
         index = 0
         for item in items:
@@ -259,7 +262,9 @@ class _Walker:
             raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
         body = node.items if isinstance(node, Repeat) else node.body
         rows, steps = self.estimate(body, scope, 0)
-        self.check_budget(len(self.rows) + count * rows, self.steps + count * steps, node.where, path)
+        self.check_budget(
+            len(self.rows) + count * rows, self.steps + count * steps, node.where, path
+        )
         return count
 
     def check_budget(self, rows: int, steps: int, where: Where | None, path: str) -> None:
@@ -282,7 +287,9 @@ class _Walker:
                 path,
             )
 
-    def estimate(self, items: tuple[Node, ...], scope: Mapping[str, Any], depth: int) -> tuple[int, int]:
+    def estimate(
+        self, items: tuple[Node, ...], scope: Mapping[str, Any], depth: int
+    ) -> tuple[int, int]:
         """(rows, steps) one pass over `items` adds and visits, as far as it can be told before
         walking (counts that depend on what is not known yet count once): so `repeat: 1000` of
         `repeat: 1000` is refused at once instead of after minutes of expansion. A block's cost
@@ -367,7 +374,9 @@ class _Walker:
             return self.dense(node, flow, scope, path)
         raise AssertionError(node)
 
-    def resolve(self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str) -> Any:
+    def resolve(
+        self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str
+    ) -> Any:
         try:
             raw = _evaluate(value, scope)
         except SpecError as exc:
@@ -479,9 +488,12 @@ class _Walker:
             close = difflib.get_close_matches(node.block, list(self.arch.blocks), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join(self.arch.blocks) or "none"
-            raise SpecError(f"unknown block {node.block!r}{hint} (blocks: {known})", node.where, path)
+            raise SpecError(
+                f"unknown block {node.block!r}{hint} (blocks: {known})", node.where, path
+            )
         if node.block in self.block_stack:
-            chain = " -> ".join([*self.block_stack[self.block_stack.index(node.block) :], node.block])
+            cycle = self.block_stack[self.block_stack.index(node.block) :]
+            chain = " -> ".join([*cycle, node.block])
             raise SpecError(f"block {node.block!r} uses itself: {chain}", node.where, path)
         if len(self.block_stack) >= MAX_BLOCK_DEPTH:
             raise LimitError(f"blocks nest deeper than {MAX_BLOCK_DEPTH}", node.where, path)
@@ -522,7 +534,9 @@ class _Walker:
 
     # ------------------------------------------------------------------ merges
 
-    def merge(self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF) -> Flow:
+    def merge(
+        self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF
+    ) -> Flow:
         """The row of an add or concat, and its execution when a runner is present."""
         copies = inputs[0].copies
         if any(f.copies != copies for f in inputs):
@@ -579,9 +593,10 @@ class _Walker:
             short = self.sequence(shortcut, flow, scope, short_path)
         short_shape, short_rf = short.shape, short.rf
         if not _same_shape(body_shape, short_shape):
+            given = node.shortcut if isinstance(node.shortcut, str) else "layers"
             raise ShapeError(
                 f"residual add of {format_shape(body_shape)} (body) and "
-                f"{format_shape(short_shape)} (shortcut {node.shortcut if isinstance(node.shortcut, str) else 'layers'}) "
+                f"{format_shape(short_shape)} (shortcut {given}) "
                 f"in {path or 'the network'}: the shapes must be equal",
                 node.where,
                 path,
@@ -663,7 +678,9 @@ class _Walker:
             out = (sum(s[0] for s in shapes), *shapes[0][1:])
         else:
             if not all(_same_shape(s, shapes[0]) for s in shapes):
-                raise ShapeError(f"add needs equal shapes, but the branches give {listing}", node.where, path)
+                raise ShapeError(
+                    f"add needs equal shapes, but the branches give {listing}", node.where, path
+                )
             out = shapes[0]
         merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
         return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
@@ -719,7 +736,9 @@ class _Walker:
             if len(starts) > 1 and all(_is_number(s) for s in starts):
                 listing = ", ".join(f"{n} {rf[axis].start}" for n, rf in local)
                 self.diagnostics.append(
-                    Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
+                    Diagnostic(
+                        path, where, f"branch centers differ along {name}: {listing} (not aligned)"
+                    )
                 )
             merged = receptive_field.span([rf for _, rf in local], axis, (_min, _max))
             axes.append(AxisRF(merged.size, merged.jump, merged.start, glob, True, merged.exact))

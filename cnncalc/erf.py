@@ -57,7 +57,9 @@ def _pool_backward(layer: Any, g: Any, x: Any) -> Any:
 
     (t, b), (left, r) = layer._pads(tuple(x.shape[1:]))
     if (t, left) != (b, r):
-        raise SpecError(f"the effective receptive field does not pass {layer.TYPE} with asymmetric padding")
+        raise SpecError(
+            f"the effective receptive field does not pass {layer.TYPE} with asymmetric padding"
+        )
     n, c, h, w = x.shape
     if isinstance(layer, MaxPool):
         _, idx = reference.max_pool2d(x, layer.kernel, layer.step, (t, left),
@@ -70,7 +72,9 @@ def _pool_backward(layer: Any, g: Any, x: Any) -> Any:
                 np.add.at(out[i, ch], flat_idx[i, ch], g[i, ch].ravel())
         return out.reshape(n, c, h, w)
     if not layer.count_include_pad and (t or left):
-        raise SpecError("the effective receptive field does not pass avgpool without count_include_pad")
+        raise SpecError(
+            "the effective receptive field does not pass avgpool without count_include_pad"
+        )
     kh, kw = layer.kernel
     ones = np.full((c, 1, kh, kw), 1.0 / (kh * kw), g.dtype)
     full = reference.conv_transpose2d(g, ones, stride=layer.step, groups=c)
@@ -102,7 +106,9 @@ def _backward(layer: Any, g: Any, x: Any, weights: dict[str, Any], path: str) ->
         return g * keep
     if isinstance(layer, (MaxPool, AvgPool)):
         return _pool_backward(layer, g, x)
-    raise SpecError(f"the effective receptive field has no backward pass through {path} ({layer.TYPE})")
+    raise SpecError(
+        f"the effective receptive field has no backward pass through {path} ({layer.TYPE})"
+    )
 
 
 def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str | None = None,
@@ -141,7 +147,9 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
             layer, parents, _ = runner.tape[i]
             if layer is None:  # a merge: add passes g on, concat splits it by channels
                 if rows[i].type == "concat":
-                    sizes = [rows[p].output[0] if p is not None else report.input[0] for p in parents]
+                    sizes = [
+                        rows[p].output[0] if p is not None else report.input[0] for p in parents
+                    ]
                     parts = np.split(g, np.cumsum(sizes)[:-1], axis=1)
                 else:
                     parts = [g] * len(parents)
@@ -150,7 +158,10 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
                 continue
             x_in, weights = runner.kept[i]
             if uniform:  # Luo et al.'s uniform case: every weight 1 (bn's statistics kept)
-                weights = {k: v if k.startswith("running") else np.ones_like(v) for k, v in weights.items()}
+                weights = {
+                    k: v if k.startswith("running") else np.ones_like(v)
+                    for k, v in weights.items()
+                }
             back = _backward(layer, g, x_in, weights, rows[i].path)
             p = parents[0]
             grads[p] = grads[p] + back if p in grads else back
@@ -165,7 +176,9 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
     order = np.argsort(radius, kind="stable")
     cumulative = np.cumsum(heat.ravel()[order])
     radii = {
-        pct: float(radius[order][min(np.searchsorted(cumulative, pct / 100 - 1e-12), len(order) - 1)])
+        pct: float(
+            radius[order][min(np.searchsorted(cumulative, pct / 100 - 1e-12), len(order) - 1)]
+        )
         for pct in (50, 90, 99)
     }
     bins = np.bincount(np.rint(radius).astype(int), weights=heat.ravel())

@@ -240,7 +240,8 @@ class _Reader:
         out: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             self.spend(key_node, yaml_path)
-            key = self.scalar(key_node, yaml_path) if isinstance(key_node, yaml.ScalarNode) else None
+            is_scalar = isinstance(key_node, yaml.ScalarNode)
+            key = self.scalar(key_node, yaml_path) if is_scalar else None
             if not isinstance(key, str):
                 raise self.error(key_node, yaml_path, f"keys in {what} must be words")
             if key in out:
@@ -252,7 +253,9 @@ class _Reader:
         """A plain value: scalars, and lists of them (used for arguments; `key` names it)."""
         self.spend(node, yaml_path)
         if depth > MAX_NESTING:
-            raise LimitError(f"values nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path))
+            raise LimitError(
+                f"values nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path)
+            )
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, yaml_path)
         if isinstance(node, yaml.SequenceNode):
@@ -398,7 +401,9 @@ class _Reader:
                 given = {cls.PRIMARY: value}
             else:
                 raise self.error(
-                    value, yaml_path, f"{kind} takes its arguments as a mapping: `- {kind}: {{...}}`"
+                    value,
+                    yaml_path,
+                    f"{kind} takes its arguments as a mapping: `- {kind}: {{...}}`",
                 )
         for key, sub in siblings.items():
             if key in given:
@@ -643,7 +648,9 @@ class _Reader:
                 shape.append(expr.parse(entry))
             elif isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
                 raise self.error(
-                    input_node, "input", f"input sizes must be positive integers or names, got {entry!r}"
+                    input_node,
+                    "input",
+                    f"input sizes must be positive integers or names, got {entry!r}",
                 )
             elif entry > MAX_VALUE:
                 raise LimitError(
@@ -676,7 +683,9 @@ class _Reader:
         fields = self.mapping(node, yaml_path, f"block {name!r}")
         for key, sub in fields.items():
             if key not in BLOCK_KEYS:
-                raise self.error(sub, yaml_path, f"block {name!r} has no field {key!r} (args, layers)")
+                raise self.error(
+                    sub, yaml_path, f"block {name!r} has no field {key!r} (args, layers)"
+                )
         args: dict[str, Any] = {}
         if "args" in fields:
             for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
@@ -707,7 +716,9 @@ def _has_expr(value: Any) -> bool:
     return False
 
 
-def coerce_value(reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str, raw: Any) -> Any:
+def coerce_value(
+    reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str, raw: Any
+) -> Any:
     try:
         return coerce(kind, key, raw)
     except SpecError as exc:
@@ -722,7 +733,8 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
     """Parse an architecture from YAML text; `file` names it in messages. The limit on size
     is on the UTF-8 bytes, as for a file read from disk."""
     if len(text) > MAX_FILE_BYTES or (
-        4 * len(text) > MAX_FILE_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
+        4 * len(text) > MAX_FILE_BYTES
+        and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
     ):
         raise LimitError(_too_big(None), Where(file, 0))
     if _flow_depth(text) > 4 * MAX_NESTING:

@@ -109,7 +109,9 @@ def _fit(a: list[int], b: list[int], n_in: int) -> AxisMap:
         if len(classes) < p or min(sum(c.values()) for c in classes.values()) < 2:
             break
         refs = tuple(classes[c].most_common(1)[0][0] for c in range(p))
-        explained = sum(1 for o in cand if (a[o] - (o // p) * da, b[o] - (o // p) * da) == refs[o % p])
+        explained = sum(
+            1 for o in cand if (a[o] - (o // p) * da, b[o] - (o // p) * da) == refs[o % p]
+        )
         if explained >= 0.8 * len(cand):
             return AxisMap(tuple(a), tuple(b), n_in, (p, da), refs)
     return AxisMap(tuple(a), tuple(b), n_in)
@@ -359,4 +361,5 @@ def measure_unit(tape: list[Any], shapes: list[tuple[int, ...]], paths: list[str
             box = ends if all(lo <= hi for lo, hi in ends) else None
         add(parents[0], box, glob)
     box, glob = reach.get(None, (None, False))
-    return UnitField(None if box is None else (box[0], box[1]), glob, tuple(sorted(doubt.get(None, ()))))
+    unsure = tuple(sorted(doubt.get(None, ())))
+    return UnitField(None if box is None else (box[0], box[1]), glob, unsure)

@@ -16,8 +16,8 @@ Per spatial axis, with the other axis kept at the architecture's default:
   convolutions and unpooling read every input their fractional windows reach.
 
 Both sets are periodic in the size with the network's total stride S (the least common multiple
-of its feature maps' jumps), beyond the smallest working size; we compute them over two periods, check the
-periodicity, and describe them as residues modulo S.
+of its feature maps' jumps), beyond the smallest working size; we compute them over two periods,
+check the periodicity, and describe them as residues modulo S.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def _dropped(report: Report, tape: _Tape, axis: int) -> str:
             for j, flag in enumerate(seen):
                 if flag:
                     mine[j] = True
-            readers.setdefault(p, []).append(f"{row.path} ({row.type} {row.detail})".replace(" )", ")"))
+            reader = f"{row.path} ({row.type} {row.detail})".replace(" )", ")")
+            readers.setdefault(p, []).append(reader)
     for p in [None, *range(len(rows))]:
         if p in cover and not all(cover[p]):
             missing = [j for j, flag in enumerate(cover[p]) if not flag]
@@ -305,7 +306,8 @@ def residues_text(residues: tuple[int, ...], period: int, start: int) -> str:
 def same_answer(a: AxisSizes, b: AxisSizes) -> bool:
     fields = ("smallest", "period", "regime", "works_residues", "keeps_residues")
     return all(getattr(a, f) == getattr(b, f) for f in fields) and all(
-        (a.checks[n].works, a.checks[n].keeps_pixels) == (b.checks[n].works, b.checks[n].keeps_pixels)
+        (a.checks[n].works, a.checks[n].keeps_pixels)
+        == (b.checks[n].works, b.checks[n].keeps_pixels)
         for n in range(a.smallest or 1, a.regime)
     )
 
@@ -331,7 +333,10 @@ def describe(sizes: AxisSizes, near: int | None, probe: Check | None = None) -> 
     if near is not None:
         works_near = sizes.near(near, 5, keeps=False)
         keeps_near = sizes.near(near, 5, keeps=True)
-        lines.append(f"near {near}: works {_listing(works_near)}; keeps every pixel {_listing(keeps_near)}")
+        lines.append(
+            f"near {near}: works {_listing(works_near)}; "
+            f"keeps every pixel {_listing(keeps_near)}"
+        )
         if probe is not None and probe.reason:
             lines.append(f"{near}: {probe.reason}")
     return lines

@@ -37,7 +37,8 @@ def test_erf_radius_grows_like_sqrt_n():
 
 def test_erf_cli_json():
     result = CliRunner().invoke(
-        app, ["verify", "docs/examples/residual.yaml", "--erf", "--samples", "2", "--format", "json"]
+        app,
+        ["verify", "docs/examples/residual.yaml", "--erf", "--samples", "2", "--format", "json"],
     )
     assert result.exit_code == 0, result.output
     erf = json.loads(result.output)["erf"]

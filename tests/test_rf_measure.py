@@ -66,7 +66,8 @@ def test_fields_keep_updating_after_a_global_branch():
     assert [(rows[p].output[1], rows[p].rf[0].jump) for p in ("aspp.concat", "2", "3")] == [
         (16, 2), (8, 4), (4, 8)
     ]
-    assert rows["3"].rf[0].glob and rows["3"].rf[0].local and rows["aspp.branch1"].rf[0].glob is False
+    assert rows["3"].rf[0].glob and rows["3"].rf[0].local
+    assert rows["aspp.branch1"].rf[0].glob is False
 
 
 def test_uneven_adaptive_is_exact_per_unit():
@@ -92,8 +93,13 @@ def test_wrong_conv_rf_steps_fails_verify(monkeypatch):
 
 # ---------------------------------------------------------------- mutation table
 
-TARGETS = {"unet": [None], "image-pooling": [None], "resample": [None], "misc": [None, "even", "26"],
-           "heads": [None, "mix.add"]}
+TARGETS = {
+    "unet": [None],
+    "image-pooling": [None],
+    "resample": [None],
+    "misc": [None, "even", "26"],
+    "heads": [None, "mix.add"],
+}
 
 
 def _perturbed_steps(right, how):

@@ -1,4 +1,5 @@
-"""`cnncalc verify`: the NumPy forward pass agrees with every prediction, and catches a wrong one."""
+"""`cnncalc verify`: the NumPy forward pass agrees with every prediction, and catches a wrong
+one."""
 
 import functools
 import json

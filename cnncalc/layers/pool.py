@@ -234,7 +234,9 @@ class AdaptiveAvgPool(ParameterFree, MacFree):
         uneven = [
             f"{shape[1 + i]} into {self.out[i]}"
             for i in range(2)
-            if not (is_int(shape[1 + i]) and is_int(self.out[i]) and shape[1 + i] % self.out[i] == 0)
+            if not (
+                is_int(shape[1 + i]) and is_int(self.out[i]) and shape[1 + i] % self.out[i] == 0
+            )
         ]
         if not uneven:
             return ""
