@@ -73,7 +73,7 @@ def convolutionalize(arch: Architecture, report: Report) -> Architecture:
         raise SpecError(f"{arch.name} has no linear layer after its flatten")
 
     def rebuild(items: tuple[Node, ...], prefix: tuple[int, ...]) -> tuple[Node, ...]:
-        out = []
+        out: list[Node] = []
         for i, item in enumerate(items):
             pos = (*prefix, i)
             if pos in drop:

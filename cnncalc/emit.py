@@ -24,7 +24,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict[str, Any]):
     """A mapping yaml writes inline: {out: 64, kernel: 3}."""
 
 

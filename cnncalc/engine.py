@@ -414,7 +414,8 @@ class _Walker:
             steps = layer.rf_steps(shape) if rf is not None and rf[0].local else None
             new_rf = rf
             if steps is None and rf is not None and rf[0].local:  # flat from here on
-                new_rf = tuple(AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
+                h, w = (AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
+                new_rf = (h, w)
             elif steps is not None and (len(out) != 3 or covers_map(steps, shape)):
                 new_rf = receptive_field.whole(rf, steps)  # type: ignore[arg-type]
             elif steps is not None:
@@ -438,7 +439,7 @@ class _Walker:
                 macs=plain(layer.macs(shape, out) * copies),
                 extra_flops=plain(layer.extra_flops(shape, out) * copies),
                 extra_kind=layer.EXTRA_KIND,
-                rf=new_rf,  # type: ignore[arg-type]
+                rf=new_rf,
                 elements=product(out) * copies,
                 copies=copies,
                 detail=layer.describe(),
@@ -586,7 +587,7 @@ class _Walker:
             shortcut = "identity" if self.keeps_shape(flow, body) else self.projection(
                 node, flow, body, path
             )
-        if shortcut == "identity":
+        if isinstance(shortcut, str):  # "identity": the loader admits no other word here
             short = flow
         else:
             self.groups[short_path] = ("shortcut", node.where)

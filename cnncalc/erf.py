@@ -130,13 +130,17 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
             raise SpecError("the forward pass fails; run `cnncalc verify` first")
         fake = type("V", (), {"report": report})()
         if path is None:
-            target = _default_target(fake)  # type: ignore[arg-type]
+            target = _default_target(fake)
         else:
             matches = [i for i, r in enumerate(rows) if r.path == path]
             if not matches:
                 raise SpecError(f"no layer {path!r} (see `cnncalc shapes` for the paths)")
             target = matches[0]
-        out = rows[target].output
+        out, rf = rows[target].output, rows[target].rf
+        if len(out) != 3:  # as verify --rf says it
+            raise SpecError(f"{rows[target].path} has no spatial output to pick a unit from")
+        if rf is None:  # a map reshaped from a flat input
+            raise SpecError(f"{rows[target].path} has no receptive field (the input is flat)")
         unit = ((out[1] - 1) // 2, (out[2] - 1) // 2)
         grads: dict[int | None, Any] = {target: np.zeros((1, *out))}
         grads[target][0, :, unit[0], unit[1]] = 1.0
@@ -167,9 +171,8 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
             grads[p] = grads[p] + back if p in grads else back
         mass = np.abs(grads[None][0]).sum(axis=0)  # (H, W)
         heat = mass / mass.sum() if heat is None else heat + mass / mass.sum()
-    assert heat is not None
+    assert heat is not None and rf is not None  # samples >= 1; rf checked in the loop
     heat = heat / samples
-    rf = rows[target].rf
     center = tuple(float(rf[a].start + unit[a] * rf[a].jump) for a in range(2))
     yy, xx = np.mgrid[0 : heat.shape[0], 0 : heat.shape[1]]
     radius = np.hypot(yy - center[0], xx - center[1]).ravel()

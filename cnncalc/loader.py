@@ -153,7 +153,7 @@ def _count_values(text: str, file: str) -> bool:
                     raise LimitError(
                         f"the file holds more than {MAX_YAML_NODES:,} YAML values "
                         "(list items, keys and scalars); cnncalc refuses it",
-                        Where(file, event.start_mark.line + 1),
+                        Where(file, event.start_mark.line + 1 if event.start_mark else 0),
                     )
     except (yaml.YAMLError, RecursionError):
         return False
@@ -469,7 +469,7 @@ class _Reader:
     def composite(
         self,
         kind: str,
-        value: yaml.Node,
+        value: yaml.Node | None,
         rest: dict[str, yaml.Node],
         node: yaml.Node,
         yaml_path: str,

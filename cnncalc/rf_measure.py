@@ -124,7 +124,7 @@ def _linearised(layer: Layer, x: Any, weights_for: Any) -> Any:
     if isinstance(layer, Reshape):  # same H and W, so the same C: the elements stay in place
         return x.reshape(x.shape[0], 1, *layer.to[1:])
     if isinstance(layer, (Conv, ConvTranspose)):
-        one = dataclasses.replace(layer, out=1, groups=1, bias=False)  # type: ignore[type-var]
+        one = dataclasses.replace(layer, out=1, groups=1, bias=False)
         return one.forward(x, {"weight": np.ones((1, 1, *layer.kernel))})
     return layer.forward(x, weights_for(layer))
 
@@ -140,7 +140,7 @@ def _one_axis(layer: Layer, axis: int) -> Layer:
     def only(pair: Any, trivial: Any) -> tuple[Any, Any]:
         values = list(pair)
         values[1 - axis] = trivial
-        return tuple(values)  # type: ignore[return-value]
+        return tuple(values)
 
     changes: dict[str, Any] = {"kernel": only(layer.kernel, 1)}  # type: ignore[attr-defined]
     if "stride" in names:
@@ -222,7 +222,7 @@ def _probe(layer: Layer, in_hw: tuple[int, int], axis: int, size: int | None = N
         except Exception:  # noqa: BLE001  (a narrower probe the layer refuses: use the map's width)
             if width == other:
                 raise
-    hit = (y > 0).any(axis=(1, 3 - axis))  # (impulse, output unit along axis)
+    hit = np.asarray((y > 0).any(axis=(1, 3 - axis)))  # (impulse, output unit along axis)
     a, b = [], []
     for o in range(hit.shape[1]):
         rows = np.flatnonzero(hit[:, o])

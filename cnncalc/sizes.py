@@ -72,7 +72,10 @@ def _window_cover(layer: Layer, row: Any, axis: int) -> list[bool]:
         return [True] * length  # a deliberate cut (FCN's alignment crop drops only its margin)
     if isinstance(layer, Upsample) and row.output[1 + axis] >= length:
         return [True] * length  # nearest or bilinear upsampling reads every input pixel
-    step = layer.rf_steps(row.input)[axis]
+    steps = layer.rf_steps(row.input)
+    if steps is None:  # the layer sees its whole input (none with a map in and out does, today)
+        return [True] * length
+    step = steps[axis]
     seen = [False] * length
     for o in range(row.output[1 + axis]):
         # a transposed conv or an unpooling has fractional steps (Fractions): its window is the
@@ -348,7 +351,7 @@ def _listing(values: list[int]) -> str:
 
 def _ranges(values: list[int]) -> str:
     parts, start, prev = [], values[0], values[0]
-    for v in values[1:] + [None]:  # type: ignore[list-item]
+    for v in [*values[1:], None]:
         if v is not None and v == prev + 1:
             prev = v
             continue

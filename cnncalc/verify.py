@@ -150,6 +150,7 @@ class NumpyRunner:
                 weights["indices"] = layer.pool.indices(pool_input)
                 weights["output_size"] = pool_input.shape[2:]
             if isinstance(layer, Crop):  # the referenced layer's real size, not its prediction
+                assert layer.target_path is not None  # the engine binds every crop to its target
                 weights["target_size"] = self.shapes[layer.target_path][1:]
             with reference.count_macs() as counted:
                 y = layer.forward(x, weights)
@@ -353,7 +354,7 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
         got = measure_unit(result.tape, shapes, paths, result.report.input, target, unit, prober)
         unsure += got.unsure
         box, glob = unit_window(result.tape, shapes, result.report.input, target, unit)
-        table = []
+        table: list[tuple[Any, Any] | None] = []
         for a in range(2):
             rf = row.rf[a] if row.rf is not None else None
             if rf is None or not rf.exact or not rf.local:
@@ -362,7 +363,7 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
             c = rf.start + unit[a] * rf.jump
             r = Fraction(rf.size - 1) / 2
             table.append((plain(c - r), plain(c + r)))
-        checks.append(UnitCheck(unit, got.box, got.glob, box, glob, tuple(table)))  # type: ignore[arg-type]
+        checks.append(UnitCheck(unit, got.box, got.glob, box, glob, (table[0], table[1])))
     by_unit = {c.unit: c for c in checks}
     here, there = by_unit[center], by_unit[neighbour]
 

@@ -99,7 +99,7 @@ class ConvTranspose(Layer):
         return tuple(steps)  # type: ignore[return-value]
 
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        shapes = {"weight": (shape[0], self.out // self.groups, *self.kernel)}
+        shapes: dict[str, tuple[int, ...]] = {"weight": (shape[0], self.out // self.groups, *self.kernel)}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes
