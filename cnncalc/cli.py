@@ -6,7 +6,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,9 +20,12 @@ from .errors import CnnCalcError
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
     from typer._click.types import ParamType
-except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, UsageError
-    from click.types import ParamType
+except ImportError:  # pragma: no cover - older typer on click (mypy checks the typer of .[lint])
+    from click.exceptions import (  # type: ignore[import-not-found, no-redef]
+        ClickException,
+        UsageError,
+    )
+    from click.types import ParamType  # type: ignore[import-not-found, no-redef]
 
 
 SEED_MAX = 2**32 - 1  # numpy takes larger seeds; 32 bits is what every tool and paper uses
@@ -71,9 +74,17 @@ class _OneLineErrors(TyperGroup):
     write to stdout (`> /dev/full`, stdout closed) is one line and 2; Ctrl-C is 130; anything
     else is a bug of cnncalc: its traceback, one line saying so, and status 70 (EX_SOFTWARE)."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         from .output import Closed, GuardedStdout, PipeClosed, StdoutError, silence_stdout
 
         streams = sys.stdout, sys.stderr
@@ -82,7 +93,9 @@ class _OneLineErrors(TyperGroup):
         sys.stdout = GuardedStdout(sys.stdout)
         try:
             try:
-                code = super().main(*args, standalone_mode=False, **kwargs)
+                code = super().main(
+                    args, prog_name, complete_var, False, windows_expand_args, **extra
+                )
                 sys.stdout.flush()  # a full disk shows now, not in the interpreter's exit
             except UsageError as exc:
                 if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cnncalc`: the help
@@ -409,10 +422,11 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
 
     console = _console()
     table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
-    columns = (("Name", False), ("Input", False), ("Params", True), ("MACs", True))
-    for header, right in (*columns, ("Description", False)):
-        justify = "right" if right else "left"
-        table.add_column(header, justify=justify, no_wrap=header != "Description")
+    for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True),
+                          ("Description", False)):
+        table.add_column(
+            header, justify="right" if right else "left", no_wrap=header != "Description"
+        )
     for name, arch, report in entries:
         table.add_row(
             name,
@@ -477,14 +491,14 @@ def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, 
     parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
     if len(parts) not in (1, 2) or not all(DIGITS.fullmatch(p) for p in parts):
         raise CnnCalcError(f"{option} {shown(text)}: give a number or HxW, e.g. 3 or 3x5")
-    values = [read_digits(p) for p in parts]
-    if any(v is None for v in values):
+    values = [v for v in (read_digits(p) for p in parts) if v is not None]
+    if len(values) != len(parts):
         raise CnnCalcError(
             f"{option} {shown(text)}: values above {MAX_VALUE:,} are refused ({VALUE_HINT})"
         )
-    if min(values) < minimum:  # type: ignore[type-var]
+    if min(values) < minimum:
         raise CnnCalcError(f"{option} {shown(text)}: must be at least {minimum}")
-    return (values[0], values[-1])  # type: ignore[return-value]
+    return (values[0], values[-1])
 
 
 @app.command("conv")

@@ -178,7 +178,8 @@ class Conv(Layer):
         )
 
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        shapes: dict[str, tuple[int, ...]] = {"weight": (self.out, shape[0] // self.groups, *self.kernel)}
+        weight = (self.out, shape[0] // self.groups, *self.kernel)
+        shapes: dict[str, tuple[int, ...]] = {"weight": weight}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes

@@ -99,7 +99,8 @@ class ConvTranspose(Layer):
         return tuple(steps)  # type: ignore[return-value]
 
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        shapes: dict[str, tuple[int, ...]] = {"weight": (shape[0], self.out // self.groups, *self.kernel)}
+        weight = (shape[0], self.out // self.groups, *self.kernel)
+        shapes: dict[str, tuple[int, ...]] = {"weight": weight}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes
