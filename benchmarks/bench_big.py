@@ -67,12 +67,12 @@ def main() -> None:
         path.write_text(text)
         return str(path)
 
-    pairs = file("pairs.yaml", "input: [8, 8, 8]\nlayers:\n  - repeat: %d\n    layers:\n"
-                 "      - conv: {out: 8, kernel: 3, padding: 1}\n      - relu\n" % (big // 2))
-    convs = file("convs.yaml", "input: [8, 8, 8]\nlayers:\n  - repeat: %d\n    layers:\n"
-                 "      - conv: {out: 8, kernel: 3, padding: 1}\n" % (big // 2))
-    relus = file("relus.yaml", "input: [8, 8, 8]\nlayers:\n  - repeat: %d\n    layers: [relu]\n"
-                 % (big - 1))
+    pairs = file("pairs.yaml", f"input: [8, 8, 8]\nlayers:\n  - repeat: {big // 2}\n    layers:\n"
+                 "      - conv: {out: 8, kernel: 3, padding: 1}\n      - relu\n")
+    convs = file("convs.yaml", f"input: [8, 8, 8]\nlayers:\n  - repeat: {big // 2}\n    layers:\n"
+                 "      - conv: {out: 8, kernel: 3, padding: 1}\n")
+    relus = file("relus.yaml", f"input: [8, 8, 8]\nlayers:\n  - repeat: {big - 1}\n"
+                 "    layers: [relu]\n")
     notes = file("notes.yaml", "input: [3, 8, 8]\nlayers: [relu]\nnotes: ["
                  + ",".join(["1"] * 990_000) + "]\n")
     huge = folder / "huge.yaml"
@@ -100,7 +100,8 @@ def main() -> None:
         ok = code == status and min(wall, cpu) <= seconds and peak <= limit
         failed += not ok
         print(f"{'ok  ' if ok else 'FAIL'} {label:<34} wall {wall:6.2f} s  cpu {cpu:6.2f} s  "
-              f"peak {peak / 2**20:7.1f} MiB  exit {code} (budget {seconds} s, {limit // 2**20} MiB)")
+              f"peak {peak / 2**20:7.1f} MiB  exit {code} "
+              f"(budget {seconds} s, {limit // 2**20} MiB)")
         if code != status:
             print(f"     {last[:200]}")
 
@@ -110,7 +111,8 @@ def main() -> None:
     t, rows = engine_time(10_000, 5)
     ok = t <= 1
     failed += not ok
-    print(f"{'ok  ' if ok else 'FAIL'} engine {rows:,} layers                 median {t:6.2f} s  (budget 1 s)")
+    print(f"{'ok  ' if ok else 'FAIL'} engine {rows:,} layers                 "
+          f"median {t:6.2f} s  (budget 1 s)")
     os.remove(huge)
     sys.exit(1 if failed else 0)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from pathlib import Path
-from collections.abc import Callable
-from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -19,9 +20,12 @@ from .errors import CnnCalcError
 try:  # typer >= 0.2x carries its own copy of click
     from typer._click.exceptions import ClickException, UsageError
     from typer._click.types import ParamType
-except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import ClickException, UsageError
-    from click.types import ParamType
+except ImportError:  # pragma: no cover - older typer on click (mypy checks the typer of .[lint])
+    from click.exceptions import (  # type: ignore[import-not-found, no-redef]
+        ClickException,
+        UsageError,
+    )
+    from click.types import ParamType  # type: ignore[import-not-found, no-redef]
 
 
 SEED_MAX = 2**32 - 1  # numpy takes larger seeds; 32 bits is what every tool and paper uses
@@ -70,9 +74,17 @@ class _OneLineErrors(TyperGroup):
     write to stdout (`> /dev/full`, stdout closed) is one line and 2; Ctrl-C is 130; anything
     else is a bug of cnncalc: its traceback, one line saying so, and status 70 (EX_SOFTWARE)."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         from .output import Closed, GuardedStdout, PipeClosed, StdoutError, silence_stdout
 
         streams = sys.stdout, sys.stderr
@@ -81,7 +93,9 @@ class _OneLineErrors(TyperGroup):
         sys.stdout = GuardedStdout(sys.stdout)
         try:
             try:
-                code = super().main(*args, standalone_mode=False, **kwargs)
+                code = super().main(
+                    args, prog_name, complete_var, False, windows_expand_args, **extra
+                )
                 sys.stdout.flush()  # a full disk shows now, not in the interpreter's exit
             except UsageError as exc:
                 if type(exc).__name__ == "NoArgsIsHelpError":  # bare `cnncalc`: the help
@@ -124,10 +138,8 @@ def _say(message: str, code: int) -> int:
     """One line on stderr, control characters escaped; returns the exit status."""
     from .output import one_line
 
-    try:
+    with contextlib.suppress(OSError):  # stderr gone too: the exit status still tells
         print(f"cnncalc: error: {one_line(message)}", file=sys.stderr, flush=True)
-    except OSError:
-        pass  # stderr gone too: the exit status still tells
     return code
 
 
@@ -157,14 +169,14 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
 
 
-class DType(str, Enum):
+class DType(StrEnum):
     fp32 = "fp32"
     fp16 = "fp16"
     bf16 = "bf16"
@@ -410,8 +422,11 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
 
     console = _console()
     table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
-    for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True), ("Description", False)):
-        table.add_column(header, justify="right" if right else "left", no_wrap=not header == "Description")
+    for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True),
+                          ("Description", False)):
+        table.add_column(
+            header, justify="right" if right else "left", no_wrap=header != "Description"
+        )
     for name, arch, report in entries:
         table.add_row(
             name,
@@ -476,14 +491,14 @@ def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, 
     parts = [p.strip() for p in text.lower().replace("×", "x").split("x")]
     if len(parts) not in (1, 2) or not all(DIGITS.fullmatch(p) for p in parts):
         raise CnnCalcError(f"{option} {shown(text)}: give a number or HxW, e.g. 3 or 3x5")
-    values = [read_digits(p) for p in parts]
-    if any(v is None for v in values):
+    values = [v for v in (read_digits(p) for p in parts) if v is not None]
+    if len(values) != len(parts):
         raise CnnCalcError(
             f"{option} {shown(text)}: values above {MAX_VALUE:,} are refused ({VALUE_HINT})"
         )
-    if min(values) < minimum:  # type: ignore[type-var]
+    if min(values) < minimum:
         raise CnnCalcError(f"{option} {shown(text)}: must be at least {minimum}")
-    return (values[0], values[-1])  # type: ignore[return-value]
+    return (values[0], values[-1])
 
 
 @app.command("conv")
@@ -492,7 +507,9 @@ def conv_calculator(
     size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: 3 or 3x5.")] = "3",
     stride: Annotated[str, typer.Option("--stride", help="Stride: 1 or 2x1.")] = "1",
-    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")] = "0",
+    padding: Annotated[
+        str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")
+    ] = "0",
     dilation: Annotated[str, typer.Option("--dilation", help="Dilation: 1 or 2x2.")] = "1",
     groups: Annotated[int, typer.Option("--groups", "-g", click_type=WholeNumber(1))] = 1,
     c_in: Annotated[
@@ -729,10 +746,10 @@ def verify_command(
 
     from . import load
     from .cli_args import input_for, parse_bindings
-    from .render import grouped, json_value, rf_text
+    from .output import one_line
+    from .render import grouped, rf_text
     from .shape import format_shape
     from .verify import measure_rf, verify
-    from .output import one_line
     from .verify_memory import parse_bytes
 
     limit = parse_bytes(max_memory) if max_memory is not None else None
@@ -896,7 +913,8 @@ def _measured_json(measured: Any) -> dict[str, Any]:
         ],
         "exact": not measured.inexact,
         "notes": list(measured.inexact) + [
-            f"beyond the map of {where} the measurement had no pattern to extend" for where in measured.unsure
+            f"beyond the map of {where} the measurement had no pattern to extend"
+            for where in measured.unsure
         ],
         "ok": measured.ok,
     }

@@ -47,7 +47,8 @@ def convolutionalize(arch: Architecture, report: Report) -> Architecture:
     _, h, w = flatten_row.input
     drop = {leaves[k][0]}
     j = k - 1
-    if j >= 0 and isinstance(leaves[j][1], Leaf) and leaves[j][1].cls in (AdaptiveAvgPool, AdaptiveMaxPool):
+    before = leaves[j][1] if j >= 0 else None
+    if isinstance(before, Leaf) and before.cls in (AdaptiveAvgPool, AdaptiveMaxPool):
         pool_row = rows.get(leaves[j][1].where)
         if pool_row is not None and pool_row.input == pool_row.output:
             drop.add(leaves[j][0])
@@ -55,7 +56,9 @@ def convolutionalize(arch: Architecture, report: Report) -> Architecture:
     first = True
     for pos, node in leaves[k + 1 :]:
         if not isinstance(node, Leaf):
-            raise SpecError("convolutionalize handles chains after flatten (a composite follows it)")
+            raise SpecError(
+                "convolutionalize handles chains after flatten (a composite follows it)"
+            )
         if node.cls is Linear:
             args = dict(node.args)
             kernel = (h, w) if first else (1, 1)
@@ -70,7 +73,7 @@ def convolutionalize(arch: Architecture, report: Report) -> Architecture:
         raise SpecError(f"{arch.name} has no linear layer after its flatten")
 
     def rebuild(items: tuple[Node, ...], prefix: tuple[int, ...]) -> tuple[Node, ...]:
-        out = []
+        out: list[Node] = []
         for i, item in enumerate(items):
             pos = (*prefix, i)
             if pos in drop:

@@ -24,7 +24,7 @@ def _value(value: Any) -> Any:
     return value
 
 
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict[str, Any]):
     """A mapping yaml writes inline: {out: 64, kernel: 3}."""
 
 
@@ -39,7 +39,9 @@ _Dumper.add_representer(
 
 def _leaf(node: Leaf) -> Any:
     defaults = {
-        f.name: f.default for f in fields_of(node.cls).values() if f.default is not dataclasses.MISSING
+        f.name: f.default
+        for f in fields_of(node.cls).values()
+        if f.default is not dataclasses.MISSING
     }
     args = {}
     for key, value in node.args.items():
@@ -74,7 +76,9 @@ def node_yaml(node: Node) -> Any:
     elif isinstance(node, Residual):
         body: dict[str, Any] = {"body": [node_yaml(n) for n in node.body]}
         body["shortcut"] = (
-            node.shortcut if isinstance(node.shortcut, str) else [node_yaml(n) for n in node.shortcut]
+            node.shortcut
+            if isinstance(node.shortcut, str)
+            else [node_yaml(n) for n in node.shortcut]
         )
         if node.activation is not None:
             body["activation"] = node.activation.cls.TYPE
@@ -82,7 +86,10 @@ def node_yaml(node: Node) -> Any:
     elif isinstance(node, Parallel):
         out = {
             "parallel": {
-                "branches": [{"name": n, "layers": [node_yaml(i) for i in items]} for n, items in node.branches],
+                "branches": [
+                    {"name": n, "layers": [node_yaml(i) for i in items]}
+                    for n, items in node.branches
+                ],
                 "merge": node.merge,
             }
         }
@@ -103,7 +110,9 @@ def architecture_yaml(arch: Architecture, header: str = "") -> str:
     if arch.blocks:
         doc["blocks"] = {
             name: {
-                "args": {k: ("required" if v is REQUIRED else _value(v)) for k, v in b.args.items()},
+                "args": {
+                    k: ("required" if v is REQUIRED else _value(v)) for k, v in b.args.items()
+                },
                 "layers": [node_yaml(n) for n in b.items],
             }
             for name, b in arch.blocks.items()

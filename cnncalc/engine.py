@@ -19,16 +19,21 @@ from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
 from .layers.base import Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
+from .limits import (
+    LAYERS_HINT,
+    MAX_BLOCK_DEPTH,
+    MAX_LAYERS,
+    MAX_STEPS,
+    MAX_SYMBOLIC_NODES,
+    MAX_VALUE,
+    STEPS_PER_LAYER,
+    VALUE_HINT,
+)
 from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
 from .receptive_field import covers_map
 from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
 from .shape import Shape, exact, expression_size, format_shape, is_int, plain, product
-
-from .limits import (
-    LAYERS_HINT, MAX_BLOCK_DEPTH, MAX_LAYERS, MAX_STEPS, MAX_SYMBOLIC_NODES, MAX_VALUE,
-    STEPS_PER_LAYER, VALUE_HINT,
-)
 
 RF = tuple[AxisRF, AxisRF] | None
 
@@ -121,7 +126,7 @@ def checked_shape(shape: Shape, what: str) -> Shape:
     and width above CNNCALC_MAX_VALUE, or a flat vector above its cube (a flattened map of
     in-range sizes), are refused. So no later figure grows without bound (upsample chains)."""
     bound = MAX_VALUE if len(shape) == 3 else MAX_VALUE**3
-    if shape and all(type(d) is int for d in shape) and 1 <= min(shape) and max(shape) <= bound:
+    if shape and all(type(d) is int for d in shape) and min(shape) >= 1 and max(shape) <= bound:
         return shape  # the usual case, at the cost of one pass
     sizes = tuple(plain(d) for d in shape)
     for axis, d in enumerate(sizes):
@@ -227,10 +232,13 @@ class _Walker:
 
     # ------------------------------------------------------------------ sequences and naming
 
-    def sequence(self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str) -> Flow:
+    def sequence(
+        self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str
+    ) -> Flow:
         """Walk a list of nodes. Unnamed items are numbered by position; an unnamed repeat's copies
         number on in this list; a list of one unnamed item adds no segment of its own."""
-        if prefix and len(items) == 1 and items[0].name is None and not isinstance(items[0], Repeat):
+        only = items[0] if len(items) == 1 else None
+        if prefix and only is not None and only.name is None and not isinstance(only, Repeat):
             return self.node(items[0], flow, scope, prefix)
         index = 0
         for item in items:
@@ -254,7 +262,9 @@ class _Walker:
             raise SpecError(f"the count {count} must be a number, not a symbol", node.where, path)
         body = node.items if isinstance(node, Repeat) else node.body
         rows, steps = self.estimate(body, scope, 0)
-        self.check_budget(len(self.rows) + count * rows, self.steps + count * steps, node.where, path)
+        self.check_budget(
+            len(self.rows) + count * rows, self.steps + count * steps, node.where, path
+        )
         return count
 
     def check_budget(self, rows: int, steps: int, where: Where | None, path: str) -> None:
@@ -277,7 +287,9 @@ class _Walker:
                 path,
             )
 
-    def estimate(self, items: tuple[Node, ...], scope: Mapping[str, Any], depth: int) -> tuple[int, int]:
+    def estimate(
+        self, items: tuple[Node, ...], scope: Mapping[str, Any], depth: int
+    ) -> tuple[int, int]:
         """(rows, steps) one pass over `items` adds and visits, as far as it can be told before
         walking (counts that depend on what is not known yet count once): so `repeat: 1000` of
         `repeat: 1000` is refused at once instead of after minutes of expansion. A block's cost
@@ -362,7 +374,9 @@ class _Walker:
             return self.dense(node, flow, scope, path)
         raise AssertionError(node)
 
-    def resolve(self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str) -> Any:
+    def resolve(
+        self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str
+    ) -> Any:
         try:
             raw = _evaluate(value, scope)
         except SpecError as exc:
@@ -400,7 +414,8 @@ class _Walker:
             steps = layer.rf_steps(shape) if rf is not None and rf[0].local else None
             new_rf = rf
             if steps is None and rf is not None and rf[0].local:  # flat from here on
-                new_rf = tuple(AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
+                h, w = (AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
+                new_rf = (h, w)
             elif steps is not None and (len(out) != 3 or covers_map(steps, shape)):
                 new_rf = receptive_field.whole(rf, steps)  # type: ignore[arg-type]
             elif steps is not None:
@@ -424,7 +439,7 @@ class _Walker:
                 macs=plain(layer.macs(shape, out) * copies),
                 extra_flops=plain(layer.extra_flops(shape, out) * copies),
                 extra_kind=layer.EXTRA_KIND,
-                rf=new_rf,  # type: ignore[arg-type]
+                rf=new_rf,
                 elements=product(out) * copies,
                 copies=copies,
                 detail=layer.describe(),
@@ -474,9 +489,12 @@ class _Walker:
             close = difflib.get_close_matches(node.block, list(self.arch.blocks), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             known = ", ".join(self.arch.blocks) or "none"
-            raise SpecError(f"unknown block {node.block!r}{hint} (blocks: {known})", node.where, path)
+            raise SpecError(
+                f"unknown block {node.block!r}{hint} (blocks: {known})", node.where, path
+            )
         if node.block in self.block_stack:
-            chain = " -> ".join([*self.block_stack[self.block_stack.index(node.block) :], node.block])
+            cycle = self.block_stack[self.block_stack.index(node.block) :]
+            chain = " -> ".join([*cycle, node.block])
             raise SpecError(f"block {node.block!r} uses itself: {chain}", node.where, path)
         if len(self.block_stack) >= MAX_BLOCK_DEPTH:
             raise LimitError(f"blocks nest deeper than {MAX_BLOCK_DEPTH}", node.where, path)
@@ -517,7 +535,9 @@ class _Walker:
 
     # ------------------------------------------------------------------ merges
 
-    def merge(self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF) -> Flow:
+    def merge(
+        self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF
+    ) -> Flow:
         """The row of an add or concat, and its execution when a runner is present."""
         copies = inputs[0].copies
         if any(f.copies != copies for f in inputs):
@@ -567,16 +587,17 @@ class _Walker:
             shortcut = "identity" if self.keeps_shape(flow, body) else self.projection(
                 node, flow, body, path
             )
-        if shortcut == "identity":
+        if isinstance(shortcut, str):  # "identity": the loader admits no other word here
             short = flow
         else:
             self.groups[short_path] = ("shortcut", node.where)
             short = self.sequence(shortcut, flow, scope, short_path)
         short_shape, short_rf = short.shape, short.rf
         if not _same_shape(body_shape, short_shape):
+            given = node.shortcut if isinstance(node.shortcut, str) else "layers"
             raise ShapeError(
                 f"residual add of {format_shape(body_shape)} (body) and "
-                f"{format_shape(short_shape)} (shortcut {node.shortcut if isinstance(node.shortcut, str) else 'layers'}) "
+                f"{format_shape(short_shape)} (shortcut {given}) "
                 f"in {path or 'the network'}: the shapes must be equal",
                 node.where,
                 path,
@@ -658,7 +679,9 @@ class _Walker:
             out = (sum(s[0] for s in shapes), *shapes[0][1:])
         else:
             if not all(_same_shape(s, shapes[0]) for s in shapes):
-                raise ShapeError(f"add needs equal shapes, but the branches give {listing}", node.where, path)
+                raise ShapeError(
+                    f"add needs equal shapes, but the branches give {listing}", node.where, path
+                )
             out = shapes[0]
         merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
         return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
@@ -714,7 +737,9 @@ class _Walker:
             if len(starts) > 1 and all(_is_number(s) for s in starts):
                 listing = ", ".join(f"{n} {rf[axis].start}" for n, rf in local)
                 self.diagnostics.append(
-                    Diagnostic(path, where, f"branch centers differ along {name}: {listing} (not aligned)")
+                    Diagnostic(
+                        path, where, f"branch centers differ along {name}: {listing} (not aligned)"
+                    )
                 )
             merged = receptive_field.span([rf for _, rf in local], axis, (_min, _max))
             axes.append(AxisRF(merged.size, merged.jump, merged.start, glob, True, merged.exact))

@@ -57,7 +57,9 @@ def _pool_backward(layer: Any, g: Any, x: Any) -> Any:
 
     (t, b), (left, r) = layer._pads(tuple(x.shape[1:]))
     if (t, left) != (b, r):
-        raise SpecError(f"the effective receptive field does not pass {layer.TYPE} with asymmetric padding")
+        raise SpecError(
+            f"the effective receptive field does not pass {layer.TYPE} with asymmetric padding"
+        )
     n, c, h, w = x.shape
     if isinstance(layer, MaxPool):
         _, idx = reference.max_pool2d(x, layer.kernel, layer.step, (t, left),
@@ -70,7 +72,9 @@ def _pool_backward(layer: Any, g: Any, x: Any) -> Any:
                 np.add.at(out[i, ch], flat_idx[i, ch], g[i, ch].ravel())
         return out.reshape(n, c, h, w)
     if not layer.count_include_pad and (t or left):
-        raise SpecError("the effective receptive field does not pass avgpool without count_include_pad")
+        raise SpecError(
+            "the effective receptive field does not pass avgpool without count_include_pad"
+        )
     kh, kw = layer.kernel
     ones = np.full((c, 1, kh, kw), 1.0 / (kh * kw), g.dtype)
     full = reference.conv_transpose2d(g, ones, stride=layer.step, groups=c)
@@ -102,15 +106,17 @@ def _backward(layer: Any, g: Any, x: Any, weights: dict[str, Any], path: str) ->
         return g * keep
     if isinstance(layer, (MaxPool, AvgPool)):
         return _pool_backward(layer, g, x)
-    raise SpecError(f"the effective receptive field has no backward pass through {path} ({layer.TYPE})")
+    raise SpecError(
+        f"the effective receptive field has no backward pass through {path} ({layer.TYPE})"
+    )
 
 
 def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str | None = None,
                  samples: int = 4, seed: int = 0, uniform: bool = False) -> EffectiveRF:
     """Average |∂(center unit)/∂(input)| over `samples` seeded draws (`uniform`: every weight 1
     on the way back, Luo et al.'s uniform-weight case)."""
-    from .verify import NumpyRunner, Traced, _default_target
     from .engine import analyze_architecture
+    from .verify import NumpyRunner, Traced, _default_target
 
     heat = None
     for s in range(samples):
@@ -124,13 +130,17 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
             raise SpecError("the forward pass fails; run `cnncalc verify` first")
         fake = type("V", (), {"report": report})()
         if path is None:
-            target = _default_target(fake)  # type: ignore[arg-type]
+            target = _default_target(fake)
         else:
             matches = [i for i, r in enumerate(rows) if r.path == path]
             if not matches:
                 raise SpecError(f"no layer {path!r} (see `cnncalc shapes` for the paths)")
             target = matches[0]
-        out = rows[target].output
+        out, rf = rows[target].output, rows[target].rf
+        if len(out) != 3:  # as verify --rf says it
+            raise SpecError(f"{rows[target].path} has no spatial output to pick a unit from")
+        if rf is None:  # a map reshaped from a flat input
+            raise SpecError(f"{rows[target].path} has no receptive field (the input is flat)")
         unit = ((out[1] - 1) // 2, (out[2] - 1) // 2)
         grads: dict[int | None, Any] = {target: np.zeros((1, *out))}
         grads[target][0, :, unit[0], unit[1]] = 1.0
@@ -141,7 +151,9 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
             layer, parents, _ = runner.tape[i]
             if layer is None:  # a merge: add passes g on, concat splits it by channels
                 if rows[i].type == "concat":
-                    sizes = [rows[p].output[0] if p is not None else report.input[0] for p in parents]
+                    sizes = [
+                        rows[p].output[0] if p is not None else report.input[0] for p in parents
+                    ]
                     parts = np.split(g, np.cumsum(sizes)[:-1], axis=1)
                 else:
                     parts = [g] * len(parents)
@@ -150,22 +162,26 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
                 continue
             x_in, weights = runner.kept[i]
             if uniform:  # Luo et al.'s uniform case: every weight 1 (bn's statistics kept)
-                weights = {k: v if k.startswith("running") else np.ones_like(v) for k, v in weights.items()}
+                weights = {
+                    k: v if k.startswith("running") else np.ones_like(v)
+                    for k, v in weights.items()
+                }
             back = _backward(layer, g, x_in, weights, rows[i].path)
             p = parents[0]
             grads[p] = grads[p] + back if p in grads else back
         mass = np.abs(grads[None][0]).sum(axis=0)  # (H, W)
         heat = mass / mass.sum() if heat is None else heat + mass / mass.sum()
-    assert heat is not None
+    assert heat is not None and rf is not None  # samples >= 1; rf checked in the loop
     heat = heat / samples
-    rf = rows[target].rf
     center = tuple(float(rf[a].start + unit[a] * rf[a].jump) for a in range(2))
     yy, xx = np.mgrid[0 : heat.shape[0], 0 : heat.shape[1]]
     radius = np.hypot(yy - center[0], xx - center[1]).ravel()
     order = np.argsort(radius, kind="stable")
     cumulative = np.cumsum(heat.ravel()[order])
     radii = {
-        pct: float(radius[order][min(np.searchsorted(cumulative, pct / 100 - 1e-12), len(order) - 1)])
+        pct: float(
+            radius[order][min(np.searchsorted(cumulative, pct / 100 - 1e-12), len(order) - 1)]
+        )
         for pct in (50, 90, 99)
     }
     bins = np.bincount(np.rint(radius).astype(int), weights=heat.ravel())

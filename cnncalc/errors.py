@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Where:
-    """Where a node came from: the file, the line, and its place in the YAML (`layers[3].body[2]`)."""
+    """Where a node came from: the file, the line, and its place in the YAML
+    (`layers[3].body[2]`)."""
 
     file: str
     line: int

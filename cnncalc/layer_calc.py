@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .layers.conv import AXES, Conv, resolve_padding
 from .layers.base import coerce
+from .layers.conv import AXES, Conv, resolve_padding
 
 
 @dataclass(frozen=True)

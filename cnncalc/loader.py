@@ -17,6 +17,14 @@ from . import expr
 from .errors import LimitError, SpecError, Where
 from .layers import REGISTRY
 from .layers.base import coerce, fields_of, has_default
+from .limits import (
+    MAX_ALIAS_REPEATS,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    MAX_VALUE,
+    MAX_YAML_NODES,
+    VALUE_HINT,
+)
 from .nodes import (
     REQUIRED,
     Architecture,
@@ -29,15 +37,6 @@ from .nodes import (
     Residual,
     Seq,
     Use,
-)
-
-from .limits import (
-    MAX_ALIAS_REPEATS,
-    MAX_FILE_BYTES,
-    MAX_NESTING,
-    MAX_VALUE,
-    MAX_YAML_NODES,
-    VALUE_HINT,
 )
 
 COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
@@ -154,7 +153,7 @@ def _count_values(text: str, file: str) -> bool:
                     raise LimitError(
                         f"the file holds more than {MAX_YAML_NODES:,} YAML values "
                         "(list items, keys and scalars); cnncalc refuses it",
-                        Where(file, event.start_mark.line + 1),
+                        Where(file, event.start_mark.line + 1 if event.start_mark else 0),
                     )
     except (yaml.YAMLError, RecursionError):
         return False
@@ -241,7 +240,8 @@ class _Reader:
         out: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             self.spend(key_node, yaml_path)
-            key = self.scalar(key_node, yaml_path) if isinstance(key_node, yaml.ScalarNode) else None
+            is_scalar = isinstance(key_node, yaml.ScalarNode)
+            key = self.scalar(key_node, yaml_path) if is_scalar else None
             if not isinstance(key, str):
                 raise self.error(key_node, yaml_path, f"keys in {what} must be words")
             if key in out:
@@ -253,7 +253,9 @@ class _Reader:
         """A plain value: scalars, and lists of them (used for arguments; `key` names it)."""
         self.spend(node, yaml_path)
         if depth > MAX_NESTING:
-            raise LimitError(f"values nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path))
+            raise LimitError(
+                f"values nest deeper than {MAX_NESTING} levels", self.where(node, yaml_path)
+            )
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, yaml_path)
         if isinstance(node, yaml.SequenceNode):
@@ -321,7 +323,6 @@ class _Reader:
 
     def entry(self, node: yaml.Node, yaml_path: str, names: frozenset[str], depth: int) -> Node:
         self.spend(node, yaml_path)
-        where = self.where(node, yaml_path)
         if isinstance(node, yaml.ScalarNode):
             word = self.scalar(node, yaml_path)
             if not isinstance(word, str):
@@ -400,7 +401,9 @@ class _Reader:
                 given = {cls.PRIMARY: value}
             else:
                 raise self.error(
-                    value, yaml_path, f"{kind} takes its arguments as a mapping: `- {kind}: {{...}}`"
+                    value,
+                    yaml_path,
+                    f"{kind} takes its arguments as a mapping: `- {kind}: {{...}}`",
                 )
         for key, sub in siblings.items():
             if key in given:
@@ -466,7 +469,7 @@ class _Reader:
     def composite(
         self,
         kind: str,
-        value: yaml.Node,
+        value: yaml.Node | None,
         rest: dict[str, yaml.Node],
         node: yaml.Node,
         yaml_path: str,
@@ -645,7 +648,9 @@ class _Reader:
                 shape.append(expr.parse(entry))
             elif isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
                 raise self.error(
-                    input_node, "input", f"input sizes must be positive integers or names, got {entry!r}"
+                    input_node,
+                    "input",
+                    f"input sizes must be positive integers or names, got {entry!r}",
                 )
             elif entry > MAX_VALUE:
                 raise LimitError(
@@ -678,7 +683,9 @@ class _Reader:
         fields = self.mapping(node, yaml_path, f"block {name!r}")
         for key, sub in fields.items():
             if key not in BLOCK_KEYS:
-                raise self.error(sub, yaml_path, f"block {name!r} has no field {key!r} (args, layers)")
+                raise self.error(
+                    sub, yaml_path, f"block {name!r} has no field {key!r} (args, layers)"
+                )
         args: dict[str, Any] = {}
         if "args" in fields:
             for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
@@ -709,7 +716,9 @@ def _has_expr(value: Any) -> bool:
     return False
 
 
-def coerce_value(reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str, raw: Any) -> Any:
+def coerce_value(
+    reader: _Reader, node: yaml.Node, yaml_path: str, kind: str, key: str, raw: Any
+) -> Any:
     try:
         return coerce(kind, key, raw)
     except SpecError as exc:
@@ -724,7 +733,8 @@ def load_text(text: str, file: str, source: str | None = None) -> Architecture:
     """Parse an architecture from YAML text; `file` names it in messages. The limit on size
     is on the UTF-8 bytes, as for a file read from disk."""
     if len(text) > MAX_FILE_BYTES or (
-        4 * len(text) > MAX_FILE_BYTES and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
+        4 * len(text) > MAX_FILE_BYTES
+        and len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES
     ):
         raise LimitError(_too_big(None), Where(file, 0))
     if _flow_depth(text) > 4 * MAX_NESTING:

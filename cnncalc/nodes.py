@@ -7,7 +7,7 @@ the incoming shape stay `Expr` until the engine resolves them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from .errors import Where
 from .layers.base import Layer
@@ -85,7 +85,7 @@ class Dense:
     body: tuple[Node, ...]
 
 
-Node = Union[Leaf, Seq, Repeat, Use, Residual, Parallel, Dense]
+Node = Leaf | Seq | Repeat | Use | Residual | Parallel | Dense
 
 
 @dataclass(frozen=True, slots=True)

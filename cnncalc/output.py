@@ -14,6 +14,7 @@ keeps its mode (and its group where we may set it).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -86,10 +87,8 @@ def write_file(text: str, output: Path, force: bool) -> None:
             handle.write(text)
             handle.flush()
             if st is not None:
-                try:
+                with contextlib.suppress(OSError):  # not ours to give away: we stay its owner
                     os.fchown(fd, st.st_uid, st.st_gid)
-                except OSError:
-                    pass  # not ours to give away: the file keeps our own owner
             os.fchmod(fd, mode)  # after chown, which may clear set-id bits
             os.fsync(fd)  # the data on disk before the rename makes it the file
         os.replace(tmp, output)

@@ -107,7 +107,9 @@ def unit_window(tape: list[Any], shapes: list[Shape], input_shape: Shape, target
     """Walk back from output unit `unit` of tape node `target` with every layer's exact window.
     Returns the input interval per axis over the paths that avoid a global layer (None when
     every path passes one) and whether some path passes one (the unit is then global)."""
-    reach: dict[int | None, tuple[list[Interval] | None, bool]] = {target: ([(u, u) for u in unit], False)}
+    reach: dict[int | None, tuple[list[Interval] | None, bool]] = {
+        target: ([(u, u) for u in unit], False)
+    }
 
     def add(node: int | None, box: list[Interval] | None, glob: bool) -> None:
         old_box, old_glob = reach.get(node, (None, False))

@@ -164,17 +164,35 @@ COLUMNS = {
     "path": Column("path", "Layer", lambda r: r.path, lambda r: r.path, False),
     "type": Column("type", "Type", lambda r: r.type, lambda r: r.type, False),
     "detail": Column("detail", "Args", lambda r: r.detail, lambda r: r.detail, False),
-    "input": Column("input", "Input", lambda r: format_shape(r.input), lambda r: format_shape(r.input), False),
-    "output": Column("output", "Output", lambda r: _copies(r) + format_shape(r.output), lambda r: format_shape(r.output), False),
+    "input": Column(
+        "input", "Input", lambda r: format_shape(r.input), lambda r: format_shape(r.input), False
+    ),
+    "output": Column(
+        "output",
+        "Output",
+        lambda r: _copies(r) + format_shape(r.output),
+        lambda r: format_shape(r.output),
+        False,
+    ),
     "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params),
     "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers),
     "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs),
     "flops": Column("flops", "FLOPs", lambda r: human(2 * r.macs), lambda r: 2 * r.macs),
-    "extra_flops": Column("extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops),
-    "elements": Column("elements", "Activations", lambda r: human(r.elements), lambda r: r.elements),
-    "rf_size": Column("rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size")),
-    "rf_jump": Column("rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump")),
-    "rf_start": Column("rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start")),
+    "extra_flops": Column(
+        "extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops
+    ),
+    "elements": Column(
+        "elements", "Activations", lambda r: human(r.elements), lambda r: r.elements
+    ),
+    "rf_size": Column(
+        "rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size")
+    ),
+    "rf_jump": Column(
+        "rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump")
+    ),
+    "rf_start": Column(
+        "rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start")
+    ),
 }
 
 VIEWS = {
@@ -488,7 +506,8 @@ def render_table(report: Report, view: str, console: Any, depth: int | None = No
         "extra_flops": human(sum(report.totals.extra_flops.values())),
         "elements": human(report.totals.activation_elements),
     }
-    footer = [totals.get(c.key, "") for c in columns] if view in ("params", "flops", "summary") else None
+    footed = view in ("params", "flops", "summary")
+    footer = [totals.get(c.key, "") for c in columns] if footed else None
     cells = [[printable(c.cell(row)) for c in columns] for row in report.collapsed(depth)]
     text = None
     if not console.is_terminal:

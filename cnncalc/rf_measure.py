@@ -109,7 +109,9 @@ def _fit(a: list[int], b: list[int], n_in: int) -> AxisMap:
         if len(classes) < p or min(sum(c.values()) for c in classes.values()) < 2:
             break
         refs = tuple(classes[c].most_common(1)[0][0] for c in range(p))
-        explained = sum(1 for o in cand if (a[o] - (o // p) * da, b[o] - (o // p) * da) == refs[o % p])
+        explained = sum(
+            1 for o in cand if (a[o] - (o // p) * da, b[o] - (o // p) * da) == refs[o % p]
+        )
         if explained >= 0.8 * len(cand):
             return AxisMap(tuple(a), tuple(b), n_in, (p, da), refs)
     return AxisMap(tuple(a), tuple(b), n_in)
@@ -122,7 +124,7 @@ def _linearised(layer: Layer, x: Any, weights_for: Any) -> Any:
     if isinstance(layer, Reshape):  # same H and W, so the same C: the elements stay in place
         return x.reshape(x.shape[0], 1, *layer.to[1:])
     if isinstance(layer, (Conv, ConvTranspose)):
-        one = dataclasses.replace(layer, out=1, groups=1, bias=False)  # type: ignore[type-var]
+        one = dataclasses.replace(layer, out=1, groups=1, bias=False)
         return one.forward(x, {"weight": np.ones((1, 1, *layer.kernel))})
     return layer.forward(x, weights_for(layer))
 
@@ -138,7 +140,7 @@ def _one_axis(layer: Layer, axis: int) -> Layer:
     def only(pair: Any, trivial: Any) -> tuple[Any, Any]:
         values = list(pair)
         values[1 - axis] = trivial
-        return tuple(values)  # type: ignore[return-value]
+        return tuple(values)
 
     changes: dict[str, Any] = {"kernel": only(layer.kernel, 1)}  # type: ignore[attr-defined]
     if "stride" in names:
@@ -220,7 +222,7 @@ def _probe(layer: Layer, in_hw: tuple[int, int], axis: int, size: int | None = N
         except Exception:  # noqa: BLE001  (a narrower probe the layer refuses: use the map's width)
             if width == other:
                 raise
-    hit = (y > 0).any(axis=(1, 3 - axis))  # (impulse, output unit along axis)
+    hit = np.asarray((y > 0).any(axis=(1, 3 - axis)))  # (impulse, output unit along axis)
     a, b = [], []
     for o in range(hit.shape[1]):
         rows = np.flatnonzero(hit[:, o])
@@ -308,7 +310,6 @@ def measure_unit(tape: list[Any], shapes: list[tuple[int, ...]], paths: list[str
                  input_shape: tuple[int, ...], target: int, unit: tuple[int, int],
                  prober: Prober) -> UnitField:
     """Walk back from `unit` of tape node `target` through the measured maps."""
-    pool_maps: dict[int, Any] = {}
     reach: dict[int | None, tuple[list[Interval] | None, bool]] = {
         target: ([(u, u) for u in unit], False)
     }
@@ -360,4 +361,5 @@ def measure_unit(tape: list[Any], shapes: list[tuple[int, ...]], paths: list[str
             box = ends if all(lo <= hi for lo, hi in ends) else None
         add(parents[0], box, glob)
     box, glob = reach.get(None, (None, False))
-    return UnitField(None if box is None else (box[0], box[1]), glob, tuple(sorted(doubt.get(None, ()))))
+    unsure = tuple(sorted(doubt.get(None, ())))
+    return UnitField(None if box is None else (box[0], box[1]), glob, unsure)

@@ -1,5 +1,6 @@
 """Shapes, per-axis arithmetic, and the few helpers that let the same formulas run on integers
-and, when the input is symbolic, on sympy expressions (imported lazily, never on the numeric path)."""
+and, when the input is symbolic, on sympy expressions (imported lazily, never on the numeric
+path)."""
 
 from __future__ import annotations
 

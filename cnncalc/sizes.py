@@ -16,8 +16,8 @@ Per spatial axis, with the other axis kept at the architecture's default:
   convolutions and unpooling read every input their fractional windows reach.
 
 Both sets are periodic in the size with the network's total stride S (the least common multiple
-of its feature maps' jumps), beyond the smallest working size; we compute them over two periods, check the
-periodicity, and describe them as residues modulo S.
+of its feature maps' jumps), beyond the smallest working size; we compute them over two periods,
+check the periodicity, and describe them as residues modulo S.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from .layers.detection import Crop
 from .layers.linear import Flatten
 from .layers.pool import AdaptiveAvgPool, GlobalAvgPool
 from .layers.upsample import Upsample
-from .nodes import Architecture
 from .limits import MAX_SIZES_WORK, SIZES_HINT
+from .nodes import Architecture
 from .report import Report
 
 MAX_SCAN = 4096
@@ -72,7 +72,10 @@ def _window_cover(layer: Layer, row: Any, axis: int) -> list[bool]:
         return [True] * length  # a deliberate cut (FCN's alignment crop drops only its margin)
     if isinstance(layer, Upsample) and row.output[1 + axis] >= length:
         return [True] * length  # nearest or bilinear upsampling reads every input pixel
-    step = layer.rf_steps(row.input)[axis]
+    steps = layer.rf_steps(row.input)
+    if steps is None:  # the layer sees its whole input (none with a map in and out does, today)
+        return [True] * length
+    step = steps[axis]
     seen = [False] * length
     for o in range(row.output[1 + axis]):
         # a transposed conv or an unpooling has fractional steps (Fractions): its window is the
@@ -102,7 +105,8 @@ def _dropped(report: Report, tape: _Tape, axis: int) -> str:
             for j, flag in enumerate(seen):
                 if flag:
                     mine[j] = True
-            readers.setdefault(p, []).append(f"{row.path} ({row.type} {row.detail})".replace(" )", ")"))
+            reader = f"{row.path} ({row.type} {row.detail})".replace(" )", ")")
+            readers.setdefault(p, []).append(reader)
     for p in [None, *range(len(rows))]:
         if p in cover and not all(cover[p]):
             missing = [j for j, flag in enumerate(cover[p]) if not flag]
@@ -305,7 +309,8 @@ def residues_text(residues: tuple[int, ...], period: int, start: int) -> str:
 def same_answer(a: AxisSizes, b: AxisSizes) -> bool:
     fields = ("smallest", "period", "regime", "works_residues", "keeps_residues")
     return all(getattr(a, f) == getattr(b, f) for f in fields) and all(
-        (a.checks[n].works, a.checks[n].keeps_pixels) == (b.checks[n].works, b.checks[n].keeps_pixels)
+        (a.checks[n].works, a.checks[n].keeps_pixels)
+        == (b.checks[n].works, b.checks[n].keeps_pixels)
         for n in range(a.smallest or 1, a.regime)
     )
 
@@ -331,7 +336,10 @@ def describe(sizes: AxisSizes, near: int | None, probe: Check | None = None) -> 
     if near is not None:
         works_near = sizes.near(near, 5, keeps=False)
         keeps_near = sizes.near(near, 5, keeps=True)
-        lines.append(f"near {near}: works {_listing(works_near)}; keeps every pixel {_listing(keeps_near)}")
+        lines.append(
+            f"near {near}: works {_listing(works_near)}; "
+            f"keeps every pixel {_listing(keeps_near)}"
+        )
         if probe is not None and probe.reason:
             lines.append(f"{near}: {probe.reason}")
     return lines
@@ -343,7 +351,7 @@ def _listing(values: list[int]) -> str:
 
 def _ranges(values: list[int]) -> str:
     parts, start, prev = [], values[0], values[0]
-    for v in values[1:] + [None]:  # type: ignore[list-item]
+    for v in [*values[1:], None]:
         if v is not None and v == prev + 1:
             prev = v
             continue

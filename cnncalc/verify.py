@@ -99,7 +99,11 @@ class NumpyRunner:
             (
                 layer,
                 [p.node if p is not None else None for p in parents],
-                tuple(int(d) for d in parents[0].value.shape[1:]) if parents[0] is not None else None,
+                (
+                    tuple(int(d) for d in parents[0].value.shape[1:])
+                    if parents[0] is not None
+                    else None
+                ),
             )
         )
         return None if value is None else Traced(value, len(self.tape) - 1)
@@ -133,7 +137,9 @@ class NumpyRunner:
                 allocated += weights[name].size
             for name, dims in layer.buffer_shapes(shape).items():
                 weights[name] = (
-                    np.ones(dims, self.dtype) if name.endswith("var") else np.zeros(dims, self.dtype)
+                    np.ones(dims, self.dtype)
+                    if name.endswith("var")
+                    else np.zeros(dims, self.dtype)
                 )
                 buffers += weights[name].size
             weights.update(layer.extra_inputs(shape, self.rng))
@@ -144,6 +150,7 @@ class NumpyRunner:
                 weights["indices"] = layer.pool.indices(pool_input)
                 weights["output_size"] = pool_input.shape[2:]
             if isinstance(layer, Crop):  # the referenced layer's real size, not its prediction
+                assert layer.target_path is not None  # the engine binds every crop to its target
                 weights["target_size"] = self.shapes[layer.target_path][1:]
             with reference.count_macs() as counted:
                 y = layer.forward(x, weights)
@@ -155,7 +162,8 @@ class NumpyRunner:
             self.records.append((None, allocated, buffers, 0, f"{type(exc).__name__}: {exc}"))
             self._tick()
             return None
-        self.records.append((tuple(int(d) for d in y.shape[1:]), allocated, buffers, counted.macs, ""))
+        shape = tuple(int(d) for d in y.shape[1:])
+        self.records.append((shape, allocated, buffers, counted.macs, ""))
         self._tick()
         return y
 
@@ -243,7 +251,8 @@ class UnitCheck:
     the per-layer model of the table (None where that model is not exact on an axis)."""
 
     unit: tuple[int, int]
-    measured: tuple[tuple[int, int], tuple[int, int]] | None  # (lo, hi) per axis; None: no local path
+    # (lo, hi) per axis; None: no local path
+    measured: tuple[tuple[int, int], tuple[int, int]] | None
     measured_global: bool
     predicted: tuple[tuple[int, int], tuple[int, int]] | None
     predicted_global: bool
@@ -291,7 +300,8 @@ def _default_target(result: Verification) -> int:
     rows = result.report.rows
     for i in range(len(rows) - 1, -1, -1):
         r = rows[i]
-        if len(r.output) == 3 and tuple(r.output[1:]) != (1, 1) and r.rf is not None and r.rf[0].local:
+        is_map = len(r.output) == 3 and tuple(r.output[1:]) != (1, 1)
+        if is_map and r.rf is not None and r.rf[0].local:
             return i
     raise SpecError("the network has no feature map to measure a receptive field on")
 
@@ -344,7 +354,7 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
         got = measure_unit(result.tape, shapes, paths, result.report.input, target, unit, prober)
         unsure += got.unsure
         box, glob = unit_window(result.tape, shapes, result.report.input, target, unit)
-        table = []
+        table: list[tuple[Any, Any] | None] = []
         for a in range(2):
             rf = row.rf[a] if row.rf is not None else None
             if rf is None or not rf.exact or not rf.local:
@@ -353,7 +363,7 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
             c = rf.start + unit[a] * rf.jump
             r = Fraction(rf.size - 1) / 2
             table.append((plain(c - r), plain(c + r)))
-        checks.append(UnitCheck(unit, got.box, got.glob, box, glob, tuple(table)))  # type: ignore[arg-type]
+        checks.append(UnitCheck(unit, got.box, got.glob, box, glob, (table[0], table[1])))
     by_unit = {c.unit: c for c in checks}
     here, there = by_unit[center], by_unit[neighbour]
 
@@ -364,7 +374,11 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
         if f is None or g is None:
             return (None, None), (None, None), (None, None)
         jumps = tuple(
-            plain(Fraction(g[a][1] - f[a][1]) / (neighbour[a] - center[a])) if neighbour[a] != center[a] else None
+            (
+                plain(Fraction(g[a][1] - f[a][1]) / (neighbour[a] - center[a]))
+                if neighbour[a] != center[a]
+                else None
+            )
             for a in range(2)
         )
         return (f[0][0], f[1][0]), jumps, (f[0][1], f[1][1])

@@ -55,7 +55,8 @@ def swap_word(text: str, rng: random.Random) -> str:
 
 def insert_junk(text: str, rng: random.Random) -> str:
     i = rng.randrange(len(text) + 1)
-    return text[:i] + rng.choice(JUNK + [" ", "\n", ":", "-", "[", "]", "{", "}", "é", "\x00"]) + text[i:]
+    junk = rng.choice(JUNK + [" ", "\n", ":", "-", "[", "]", "{", "}", "é", "\x00"])
+    return text[:i] + junk + text[i:]
 
 
 def indent(text: str, rng: random.Random) -> str:

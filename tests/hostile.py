@@ -171,7 +171,9 @@ def stream_cases() -> list[Case]:
 
 # -- 5. text that would drive the terminal ---------------------------------------------------
 
-ESC_TITLE = "name: hostile\ntitle: \"\\e[2J\\e]0;pwned\\a owned\"\ninput: [3, 8, 8]\nlayers: [relu]\n"
+ESC_TITLE = (
+    "name: hostile\ntitle: \"\\e[2J\\e]0;pwned\\a owned\"\ninput: [3, 8, 8]\nlayers: [relu]\n"
+)
 
 
 def terminal_cases() -> list[Case]:

@@ -150,8 +150,10 @@ def broken_architecture(draw: Any) -> tuple[str, str]:
                     [{"conv": {"out": 1, "kernel": 3, "padding": 1}}]]
         layers.append({"parallel": branches, "name": "broken"})
     elif defect == "bad_groups":
-        layers.append({"conv": {"out": 2 * (c + 1), "kernel": 1, "groups": c + 1}, "name": "broken"})
+        conv = {"out": 2 * (c + 1), "kernel": 1, "groups": c + 1}
+        layers.append({"conv": conv, "name": "broken"})
     else:
         layers += ["flatten", {"dense": 1, "layers": ["relu"], "name": "broken"}]
-    text = yaml.safe_dump({"name": "broken", "input": [c_in, h, w], "layers": layers}, sort_keys=False)
+    doc = {"name": "broken", "input": [c_in, h, w], "layers": layers}
+    text = yaml.safe_dump(doc, sort_keys=False)
     return text, defect

@@ -173,7 +173,10 @@ def test_a_huge_file_is_refused_without_reading_it(tmp_path):
 
 
 def test_brackets_in_quoted_strings_and_comments_do_not_nest(tmp_path):
-    text = HEAD + 'title: "' + "[" * 3000 + "\"\ndescription: '{{{{" + "{" * 3000 + "'\n# " + "[" * 3000 + "\n"
+    text = (
+        HEAD + 'title: "' + "[" * 3000 + "\"\ndescription: '{{{{" + "{" * 3000
+        + "'\n# " + "[" * 3000 + "\n"
+    )
     result = _cli("summary", _write(tmp_path, text))
     assert result.exit_code == 0, result.output
 
@@ -211,7 +214,9 @@ def test_sizes_near_a_huge_size_uses_the_period(tmp_path):
         "near 100000000: works 99999998, 99999999, 100000000, 100000001, 100000002; "
         "keeps every pixel 99999984, 99999992, 100000000, 100000008, 100000016"
     ) in done.stdout
-    assert "keeps every pixel (no layer drops a real pixel): sizes ≡ 0 (mod 8) from 8" in done.stdout
+    assert (
+        "keeps every pixel (no layer drops a real pixel): sizes ≡ 0 (mod 8) from 8" in done.stdout
+    )
 
 
 def test_sizes_of_a_flat_input_is_one_line(tmp_path):
@@ -237,8 +242,10 @@ def test_compare_ratio_without_a_series_shows_no_limit(monkeypatch):
 
 
 def test_compare_same_padding_symbolically(tmp_path):
-    a = _write(tmp_path, "input: [8, H, H]\nlayers:\n  - conv: {out: 8, kernel: 3, stride: 2, padding: same}\n", "a.yaml")
-    b = _write(tmp_path, "input: [8, H, H]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: 1}\n", "b.yaml")
+    head = "input: [8, H, H]\nlayers:\n"
+    same = "  - conv: {out: 8, kernel: 3, stride: 2, padding: same}\n"
+    a = _write(tmp_path, head + same, "a.yaml")
+    b = _write(tmp_path, head + "  - conv: {out: 8, kernel: 3, padding: 1}\n", "b.yaml")
     result = _cli("compare", a, b, "--format", "json")
     assert result.exit_code == 0, result.output
     # MACs 576·⌈H/2⌉² against 576·H²: the ratio tends to 1/4
@@ -317,7 +324,10 @@ def test_ten_thousand_layers_summary_is_quick(tmp_path):
 
 def test_sizes_refuses_a_search_for_the_smallest_size_past_the_budget(tmp_path):
     # 1,000 valid 3x3 convs need 2,001 pixels: trying 1, 2, ... took a minute
-    text = "input: [3, 2001, 2001]\nlayers:\n  - repeat: 1000\n    layers:\n      - conv: {out: 3, kernel: 3}\n"
+    text = (
+        "input: [3, 2001, 2001]\nlayers:\n"
+        "  - repeat: 1000\n    layers:\n      - conv: {out: 3, kernel: 3}\n"
+    )
     start = time.perf_counter()
     result = _cli("sizes", _write(tmp_path, text))
     assert time.perf_counter() - start < 2

@@ -1,4 +1,5 @@
-"""`cnncalc convolutionalize`: the same weights as convolutions, and a heat map for larger inputs."""
+"""`cnncalc convolutionalize`: the same weights as convolutions, and a heat map for larger
+inputs."""
 
 from typer.testing import CliRunner
 

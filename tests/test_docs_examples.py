@@ -113,7 +113,8 @@ def matches(expected: tuple[str, ...], actual: list[str]) -> bool:
 
 
 def run_doc(doc: Path, folder: Path) -> dict[str, list[str]]:
-    """Run a doc's examples in order in `folder`; stdout and stderr interleaved as a terminal shows."""
+    """Run a doc's examples in order in `folder`; stdout and stderr interleaved as a terminal
+    shows."""
     (folder / "docs").symlink_to(ROOT / "docs")
     for name, text in doc_files(doc).items():
         (folder / name).write_text(text, encoding="utf-8")

@@ -37,7 +37,8 @@ def test_erf_radius_grows_like_sqrt_n():
 
 def test_erf_cli_json():
     result = CliRunner().invoke(
-        app, ["verify", "docs/examples/residual.yaml", "--erf", "--samples", "2", "--format", "json"]
+        app,
+        ["verify", "docs/examples/residual.yaml", "--erf", "--samples", "2", "--format", "json"],
     )
     assert result.exit_code == 0, result.output
     erf = json.loads(result.output)["erf"]
@@ -45,6 +46,22 @@ def test_erf_cli_json():
     assert erf["theoretical"] == [7, 7]
     assert 0 <= erf["radius"]["50"] <= erf["radius"]["90"] <= erf["radius"]["99"]
     assert abs(sum(erf["profile"]) - 1) < 1e-6
+
+
+def test_erf_of_a_layer_without_a_map_is_one_line(tmp_path):
+    # was an IndexError (exit 70): mypy saw the Optional receptive field read unchecked
+    flat_head = "input: [3, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n  - flatten\n"
+    flat_head += "  - linear: 4\n"
+    reshaped = "input: [12]\nlayers:\n  - reshape: {to: [3, 2, 2]}\n  - conv: {out: 2, kernel: 1}\n"
+    for text, layer, fragment in [
+        (flat_head, "2", "2 has no spatial output to pick a unit from"),
+        (reshaped, "1", "1 has no receptive field (the input is flat)"),
+    ]:
+        path = tmp_path / "net.yaml"
+        path.write_text(text)
+        result = CliRunner().invoke(app, ["verify", str(path), "--erf", "--layer", layer])
+        assert result.exit_code == 2, result.output
+        assert fragment in result.output and "Traceback" not in result.output
 
 
 GRAD_NET = """name: g

@@ -20,8 +20,10 @@ CASES = {
                     ["YAML syntax error"]),
     "unknown_type": ("input: [3, 32, 32]\nlayers:\n  - cnov: {out: 8, kernel: 3}\n", 3,
                      ["unknown layer type 'cnov'", "did you mean 'conv'"]),
-    "misspelled_field": ("input: [3, 32, 32]\nlayers:\n  - relu\n  - conv: {out: 8, kernel: 3, strid: 2}\n",
-                         4, ["layers[1]", "no argument 'strid'", "did you mean 'stride'"]),
+    "misspelled_field": (
+        "input: [3, 32, 32]\nlayers:\n  - relu\n  - conv: {out: 8, kernel: 3, strid: 2}\n",
+        4, ["layers[1]", "no argument 'strid'", "did you mean 'stride'"],
+    ),
     "wrong_type": ("input: [3, 32, 32]\nlayers:\n  - conv: {out: 8, kernel: 3, stride: two}\n", 3,
                    ["'stride'", "unknown name 'two'"]),
     "wrong_length": ("input: [3, 32, 32]\nlayers:\n  - conv: {out: 8, kernel: [1, 2, 3]}\n", 3,
@@ -56,8 +58,10 @@ CASES = {
         "layers:\n  - use: a\n",
         6, ["blocks.b.layers[0]", "block 'a' uses itself: a -> b -> a"],
     ),
-    "duplicate_names": ("input: [3, 8, 8]\nlayers:\n  - relu:\n    name: x\n  - relu:\n    name: x\n",
-                        5, ["the name 'x' is used twice"]),
+    "duplicate_names": (
+        "input: [3, 8, 8]\nlayers:\n  - relu:\n    name: x\n  - relu:\n    name: x\n",
+        5, ["the name 'x' is used twice"],
+    ),
     "duplicate_key": ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 8, out: 4, kernel: 1}\n", 3,
                       ["'out' is given twice"]),
     "top_level_typo": ("input: [3, 8, 8]\nlayer:\n  - relu\n", 2,
@@ -68,12 +72,15 @@ CASES = {
         3, ["residual add of 256x8x8 (body) and 64x8x8 (shortcut identity)"],
     ),
     "concat_mismatch": (
-        "input: [3, 8, 8]\nlayers:\n  - parallel:\n      - [{conv: {out: 4, kernel: 3, stride: 2}}]\n"
+        "input: [3, 8, 8]\nlayers:\n  - parallel:\n"
+        "      - [{conv: {out: 4, kernel: 3, stride: 2}}]\n"
         "      - [{conv: {out: 4, kernel: 3, padding: 1}}]\n",
         3, ["concat needs equal spatial sizes", "branch1 4x3x3", "branch2 4x8x8"],
     ),
-    "dense_on_flat": ("input: [3, 8, 8]\nlayers:\n  - flatten\n  - dense: 2\n    layers: [relu]\n", 4,
-                      ["dense block needs a feature map", "flat vector 192"]),
+    "dense_on_flat": (
+        "input: [3, 8, 8]\nlayers:\n  - flatten\n  - dense: 2\n    layers: [relu]\n",
+        4, ["dense block needs a feature map", "flat vector 192"],
+    ),
     "empty_file": ("", 0, ["the file is empty"]),
 }
 
@@ -96,7 +103,10 @@ def test_bad_file(case, tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["params", "vgg61"], "'vgg61' is neither a zoo name nor a file; did you mean vgg19 or vgg16"),
+        (
+            ["params", "vgg61"],
+            "'vgg61' is neither a zoo name nor a file; did you mean vgg19 or vgg16",
+        ),
         (["params", "no/such/file.yaml"], "no such file: no/such/file.yaml"),
         (["params", "vgg16", "--input", "3x0x224"], "sizes must be positive"),
         (["params", "vgg16", "--input", "3x2.5x224"], "expected CxHxW"),
@@ -115,7 +125,9 @@ def test_bad_command_line(args, fragment):
 
 def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("input: [3, 32, 32]\nlayers:\n  - relu\n  - conv: {out: 8, kernel: 3, strid: 2}\n")
+    path.write_text(
+        "input: [3, 32, 32]\nlayers:\n  - relu\n  - conv: {out: 8, kernel: 3, strid: 2}\n"
+    )
     done = subprocess.run([sys.executable, "-m", "cnncalc", "shapes", str(path)],
                           capture_output=True, text=True)
     assert done.returncode == 2

@@ -30,22 +30,31 @@ def conv(out, kernel, stride=1, padding=0, dilation=1, groups=1, bias=True):
 # (input C,H,W), conv arguments, expected output, params, MACs
 CONV_CASES = [
     # the seed notes: 3x3x128x64 = 73,728 weights (no bias); O = H - K + 1 for stride 1, no padding
-    ((128, 56, 56), dict(out=64, kernel=3, bias=False), (64, 54, 54), 73_728, 64 * 54 * 54 * 128 * 9),
-    ((128, 56, 56), dict(out=64, kernel=3, padding=1, bias=False), (64, 56, 56), 73_728, 64 * 56 * 56 * 128 * 9),
+    ((128, 56, 56), dict(out=64, kernel=3, bias=False), (64, 54, 54), 73_728,
+     64 * 54 * 54 * 128 * 9),
+    ((128, 56, 56), dict(out=64, kernel=3, padding=1, bias=False), (64, 56, 56), 73_728,
+     64 * 56 * 56 * 128 * 9),
     # ResNet stem: ⌊(224 + 6 − 6 − 1)/2⌋ + 1 = 112; 7·7·3·64 = 9,408
-    ((3, 224, 224), dict(out=64, kernel=7, stride=2, padding=3, bias=False), (64, 112, 112), 9_408, 64 * 112 * 112 * 3 * 49),
+    ((3, 224, 224), dict(out=64, kernel=7, stride=2, padding=3, bias=False), (64, 112, 112), 9_408,
+     64 * 112 * 112 * 3 * 49),
     # AlexNet conv1 (torchvision): ⌊(224 + 4 − 11)/4⌋ + 1 = 55; 11·11·3·64 + 64 = 23,296
-    ((3, 224, 224), dict(out=64, kernel=11, stride=4, padding=2), (64, 55, 55), 23_296, 64 * 55 * 55 * 3 * 121),
+    ((3, 224, 224), dict(out=64, kernel=11, stride=4, padding=2), (64, 55, 55), 23_296,
+     64 * 55 * 55 * 3 * 121),
     # grouped (AlexNet 2012 conv2): 5·5·(96/2)·256 + 256 = 307,456
-    ((96, 27, 27), dict(out=256, kernel=5, padding=2, groups=2), (256, 27, 27), 307_456, 256 * 27 * 27 * 48 * 25),
+    ((96, 27, 27), dict(out=256, kernel=5, padding=2, groups=2), (256, 27, 27), 307_456,
+     256 * 27 * 27 * 48 * 25),
     # depthwise: 3·3·1·32 + 32 = 320
-    ((32, 112, 112), dict(out=32, kernel=3, padding=1, groups=32), (32, 112, 112), 320, 32 * 112 * 112 * 9),
+    ((32, 112, 112), dict(out=32, kernel=3, padding=1, groups=32), (32, 112, 112), 320,
+     32 * 112 * 112 * 9),
     # dilation 2: effective kernel 5: ⌊(64 + 4 − 4 − 1)/1⌋ + 1 = 64
-    ((16, 64, 64), dict(out=16, kernel=3, padding=2, dilation=2), (16, 64, 64), 16 * 9 * 16 + 16, 16 * 64 * 64 * 16 * 9),
+    ((16, 64, 64), dict(out=16, kernel=3, padding=2, dilation=2), (16, 64, 64), 16 * 9 * 16 + 16,
+     16 * 64 * 64 * 16 * 9),
     # non-square kernel and stride: H: ⌊(30 − 1)/2⌋ + 1 = 15, W: ⌊(40 + 2 − 5)/1⌋ + 1 = 38
-    ((4, 30, 40), dict(out=8, kernel=[1, 5], stride=[2, 1], padding=[0, 1]), (8, 15, 38), 1 * 5 * 4 * 8 + 8, 8 * 15 * 38 * 4 * 5),
+    ((4, 30, 40), dict(out=8, kernel=[1, 5], stride=[2, 1], padding=[0, 1]), (8, 15, 38),
+     1 * 5 * 4 * 8 + 8, 8 * 15 * 38 * 4 * 5),
     # TensorFlow `same` with stride 2 on an odd size: ⌈225/2⌉ = 113
-    ((3, 225, 225), dict(out=8, kernel=3, stride=2, padding="same"), (8, 113, 113), 3 * 9 * 8 + 8, 8 * 113 * 113 * 27),
+    ((3, 225, 225), dict(out=8, kernel=3, stride=2, padding="same"), (8, 113, 113), 3 * 9 * 8 + 8,
+     8 * 113 * 113 * 27),
     # `valid` is no padding: 10 − 3 + 1 = 8
     ((1, 10, 10), dict(out=1, kernel=3, padding="valid"), (1, 8, 8), 10, 64 * 9),
 ]
@@ -90,7 +99,11 @@ POOL_CASES = [
     (MaxPool(kernel=(3, 3), stride=(2, 2)), (64, 112, 112), (64, 55, 55)),
     # ceil_mode's rule: 5, k=2, s=2, pad 1: ⌈(5 + 2 − 2)/2⌉ + 1 = 4, but the last window would start
     # at 6 ≥ 5 + 1, past the input and its left padding, so 3
-    (MaxPool(kernel=(2, 2), stride=(2, 2), padding=((1, 1), (1, 1)), ceil_mode=True), (1, 5, 5), (1, 3, 3)),
+    (
+        MaxPool(kernel=(2, 2), stride=(2, 2), padding=((1, 1), (1, 1)), ceil_mode=True),
+        (1, 5, 5),
+        (1, 3, 3),
+    ),
     (AvgPool(kernel=(2, 2), stride=(2, 2)), (256, 28, 28), (256, 14, 14)),
     (GlobalAvgPool(), (2048, 7, 7), (2048, 1, 1)),
     (AdaptiveAvgPool(out=(7, 7)), (512, 7, 7), (512, 7, 7)),
@@ -112,7 +125,8 @@ def test_pool_padding_over_half_the_kernel_is_refused():
 
 def test_pooling_operations():
     # 3x3 max: 8 comparisons per output; 2x2 average: 4 operations per output
-    assert MaxPool(kernel=(3, 3), stride=(2, 2)).extra_flops((1, 55, 55), (1, 27, 27)) == 27 * 27 * 8
+    max_pool = MaxPool(kernel=(3, 3), stride=(2, 2))
+    assert max_pool.extra_flops((1, 55, 55), (1, 27, 27)) == 27 * 27 * 8
     assert AvgPool(kernel=(2, 2)).extra_flops((2, 4, 4), (2, 2, 2)) == 8 * 4
 
 

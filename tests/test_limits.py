@@ -52,11 +52,15 @@ CASES = {
                         + ", kernel: 1}\n", "the limit is 200"),
     "power_operator": ("input: [3, 8, 8]\nlayers:\n  - conv: {out: 2**40, kernel: 1}\n",
                        "unexpected '*'"),
-    "code_injection": ("input: [3, 8, 8]\nlayers:\n  - conv: {out: \"__import__('os').system('x')\", "
-                       "kernel: 1}\n", "cannot read expression"),
+    "code_injection": (
+        "input: [3, 8, 8]\nlayers:\n  - conv: {out: \"__import__('os').system('x')\", kernel: 1}\n",
+        "cannot read expression",
+    ),
     "python_tag": ("input: [3, 8, 8]\nlayers:\n  - !!python/object/apply:os.system [echo hi]\n",
                    "the YAML tag tag:yaml.org,2002:python/object/apply:os.system is not allowed"),
-    "huge_file": ("input: [3, 8, 8]\nlayers:\n" + "  - relu\n" * 300_000, "larger than 2,000,000 bytes"),
+    "huge_file": (
+        "input: [3, 8, 8]\nlayers:\n" + "  - relu\n" * 300_000, "larger than 2,000,000 bytes"
+    ),
 }
 
 

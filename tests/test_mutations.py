@@ -272,4 +272,4 @@ def test_a_layer_type_that_forgets_a_formula_is_refused_at_registration(forgotte
     before = dict(REGISTRY)
     with pytest.raises(TypeError, match=f"does not state {forgotten}"):
         register("forgetful_test_layer")(cls)
-    assert REGISTRY == before
+    assert before == REGISTRY  # the refused class left nothing behind

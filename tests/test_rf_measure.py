@@ -51,7 +51,10 @@ CASES = [
 @pytest.mark.parametrize(("name", "layer", "size", "jump", "center", "glob"), CASES)
 def test_measured_equals_predicted(name, layer, size, jump, center, glob):
     m = measure_rf(verified(name), layer, prober(name))
-    pair = (lambda v: v if isinstance(v, tuple) else (v, v))
+
+    def pair(v):
+        return v if isinstance(v, tuple) else (v, v)
+
     assert m.ok, [u for u in m.units if not u.ok]
     assert (m.size, m.jump, m.center, m.glob) == (pair(size), pair(jump), pair(center), glob)
     assert not m.unsure
@@ -63,7 +66,8 @@ def test_fields_keep_updating_after_a_global_branch():
     assert [(rows[p].output[1], rows[p].rf[0].jump) for p in ("aspp.concat", "2", "3")] == [
         (16, 2), (8, 4), (4, 8)
     ]
-    assert rows["3"].rf[0].glob and rows["3"].rf[0].local and rows["aspp.branch1"].rf[0].glob is False
+    assert rows["3"].rf[0].glob and rows["3"].rf[0].local
+    assert rows["aspp.branch1"].rf[0].glob is False
 
 
 def test_uneven_adaptive_is_exact_per_unit():
@@ -89,8 +93,13 @@ def test_wrong_conv_rf_steps_fails_verify(monkeypatch):
 
 # ---------------------------------------------------------------- mutation table
 
-TARGETS = {"unet": [None], "image-pooling": [None], "resample": [None], "misc": [None, "even", "26"],
-           "heads": [None, "mix.add"]}
+TARGETS = {
+    "unet": [None],
+    "image-pooling": [None],
+    "resample": [None],
+    "misc": [None, "even", "26"],
+    "heads": [None, "mix.add"],
+}
 
 
 def _perturbed_steps(right, how):

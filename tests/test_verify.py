@@ -1,4 +1,5 @@
-"""`cnncalc verify`: the NumPy forward pass agrees with every prediction, and catches a wrong one."""
+"""`cnncalc verify`: the NumPy forward pass agrees with every prediction, and catches a wrong
+one."""
 
 import functools
 import json
@@ -9,8 +10,8 @@ from typer.testing import CliRunner
 import cnncalc
 from cnncalc import zoo
 from cnncalc.cli import app
-from cnncalc.layers.conv import Conv
 from cnncalc.errors import ShapeError
+from cnncalc.layers.conv import Conv
 from cnncalc.verify import measure_rf, verify
 
 runner = CliRunner()

@@ -75,7 +75,8 @@ def rf_by_hand(layers):
 
 def test_vgg16_receptive_fields():
     conv, pool = (3, 1), (2, 2)
-    conv5_3 = [conv, conv, pool, conv, conv, pool, conv, conv, conv, pool] + [conv] * 3 + [pool] + [conv] * 3
+    conv5_3 = [conv, conv, pool, conv, conv, pool, conv, conv, conv, pool]
+    conv5_3 += [conv] * 3 + [pool] + [conv] * 3
     assert rf_by_hand(conv5_3) == (196, 16)
     assert rf_by_hand([*conv5_3, pool]) == (212, 32)
     rows = {r.path: r for r in cnncalc.analyze("vgg16").rows}
@@ -120,7 +121,10 @@ def test_o_equals_h_minus_k_plus_one(tmp_path):
     assert cnncalc.analyze(str(spec)).output == (1, 32 - 5 + 1, 32 - 5 + 1)
 
 
-@pytest.mark.parametrize(("name", "n", "params"), [("3x3-stack", 3, 27), ("3x3-pair", 2, 18), ("5x5", 1, 25), ("7x7", 1, 49)])
+@pytest.mark.parametrize(
+    ("name", "n", "params"),
+    [("3x3-stack", 3, 27), ("3x3-pair", 2, 18), ("5x5", 1, 25), ("7x7", 1, 49)],
+)
 def test_building_blocks_at_c64(name, n, params):
     report = cnncalc.analyze(name, set={"C": 64, "H": 56, "W": 56})
     assert report.totals.params == params * 64 * 64 + n * 64

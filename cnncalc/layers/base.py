@@ -320,7 +320,9 @@ def coerce(kind: str, name: str, value: Any) -> Any:
             raise SpecError(f"{name!r} must be [C, H, W] or [F], got {_show(value)}")
         return tuple(_int(name, v, 1, "a list of positive integers") for v in value)
     if kind == "name":
-        if not isinstance(value, str) or not all(part.isidentifier() or part.isdigit() for part in value.split(".")):
+        if not isinstance(value, str) or not all(
+            part.isidentifier() or part.isdigit() for part in value.split(".")
+        ):
             raise SpecError(f"{name!r} must name a layer (its name or path), got {_show(value)}")
         return value
     if kind.startswith("choice:"):

@@ -93,7 +93,9 @@ def check_groups(layer: str, c_in: Any, c_out: Any, groups: Any) -> None:
     """Grouped convolutions split both the input and the output channels into `groups`."""
     for what, channels in (("input", c_in), ("output", c_out)):
         if is_int(channels) and is_int(groups) and channels % groups:
-            raise SpecError(f"{layer} {what} channels {channels} are not divisible by groups={groups}")
+            raise SpecError(
+                f"{layer} {what} channels {channels} are not divisible by groups={groups}"
+            )
 
 
 def need_spatial(layer: str, shape: Shape) -> None:
@@ -160,7 +162,8 @@ class Conv(Layer):
 
     def macs(self, shape: Shape, out: Shape) -> Any:
         """C_out·H_o·W_o·(C_in/g)·k_h·k_w."""
-        return out[0] * out[1] * out[2] * (shape[0] // self.groups) * self.kernel[0] * self.kernel[1]
+        per_output = (shape[0] // self.groups) * self.kernel[0] * self.kernel[1]
+        return out[0] * out[1] * out[2] * per_output
 
     def extra_flops(self, shape: Shape, out: Shape) -> Any:
         """One add per output element for the bias."""
@@ -175,7 +178,8 @@ class Conv(Layer):
         )
 
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        shapes = {"weight": (self.out, shape[0] // self.groups, *self.kernel)}
+        weight = (self.out, shape[0] // self.groups, *self.kernel)
+        shapes: dict[str, tuple[int, ...]] = {"weight": weight}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes

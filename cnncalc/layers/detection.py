@@ -203,7 +203,9 @@ class Crop(DataMovement):
         t, left = self.offset
         h, w = weights["target_size"]
         if t + h > x.shape[2] or left + w > x.shape[3]:
-            raise ValueError(f"crop to {h}x{w} at offset {t},{left} of a {x.shape[2]}x{x.shape[3]} map")
+            raise ValueError(
+                f"crop to {h}x{w} at offset {t},{left} of a {x.shape[2]}x{x.shape[3]} map"
+            )
         return x[:, :, t : t + h, left : left + w]
 
     def describe(self) -> str:

@@ -55,7 +55,7 @@ class Linear(Layer):
         return None
 
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        shapes = {"weight": (self.out, shape[0])}
+        shapes: dict[str, tuple[int, ...]] = {"weight": (self.out, shape[0])}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes

@@ -25,7 +25,8 @@ class BatchNorm(Elementwise):
         return 2 * shape[0] if self.affine else 0
 
     def buffers(self, shape: Shape) -> Any:
-        """2·C running statistics (μ and σ²); torch's one-integer num_batches_tracked is not counted."""
+        """2·C running statistics (μ and σ²); torch's one-integer num_batches_tracked is not
+        counted."""
         return 2 * shape[0]
 
     def extra_flops(self, shape: Shape, out: Shape) -> Any:

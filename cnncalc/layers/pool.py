@@ -202,7 +202,8 @@ class AdaptiveAvgPool(ParameterFree, MacFree):
 
     def _window_sums(self, shape: Shape) -> tuple[Any, Any]:
         if all(is_int(v) for v in (*shape[1:], *self.out)):
-            return tuple(sum(adaptive_windows(shape[1 + i], self.out[i])) for i in range(2))
+            rows, cols = (sum(adaptive_windows(shape[1 + i], self.out[i])) for i in range(2))
+            return rows, cols
         # symbolic: the windows tile the input when it divides evenly; the overlap otherwise is
         # not expressible in closed form, so count the uniform case
         return (shape[1], shape[2])
@@ -234,7 +235,9 @@ class AdaptiveAvgPool(ParameterFree, MacFree):
         uneven = [
             f"{shape[1 + i]} into {self.out[i]}"
             for i in range(2)
-            if not (is_int(shape[1 + i]) and is_int(self.out[i]) and shape[1 + i] % self.out[i] == 0)
+            if not (
+                is_int(shape[1 + i]) and is_int(self.out[i]) and shape[1 + i] % self.out[i] == 0
+            )
         ]
         if not uneven:
             return ""

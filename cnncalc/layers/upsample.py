@@ -21,7 +21,8 @@ def _frac(a: Any, b: Any) -> Any:
 @register("conv_transpose", "deconv", "conv_transpose2d")
 @dataclass(frozen=True, slots=True)
 class ConvTranspose(Layer):
-    """Transposed convolution ("deconvolution"), PyTorch semantics (weight C_in x C_out/g x k_h x k_w)."""
+    """Transposed convolution ("deconvolution"), PyTorch semantics
+    (weight C_in x C_out/g x k_h x k_w)."""
 
     out: Any
     kernel: tuple[Any, Any]
@@ -98,7 +99,8 @@ class ConvTranspose(Layer):
         return tuple(steps)  # type: ignore[return-value]
 
     def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        shapes = {"weight": (shape[0], self.out // self.groups, *self.kernel)}
+        weight = (shape[0], self.out // self.groups, *self.kernel)
+        shapes: dict[str, tuple[int, ...]] = {"weight": weight}
         if self.bias:
             shapes["bias"] = (self.out,)
         return shapes
@@ -197,8 +199,9 @@ class Upsample(ParameterFree, MacFree):
         )
 
     def describe(self) -> str:
-        what = f"x{_pair_text(self.scale)}" if self.scale is not None else f"to {_pair_text(self.size)}"  # type: ignore[arg-type]
-        return f"{what} {self.mode}"
+        if self.scale is not None:
+            return f"x{_pair_text(self.scale)} {self.mode}"
+        return f"to {_pair_text(self.size)} {self.mode}"  # type: ignore[arg-type]  # one is set
 
 
 @register("max_unpool", "unpool", "maxunpool")
@@ -220,7 +223,9 @@ class MaxUnpool(DataMovement):
         from .pool import MaxPool
 
         if not isinstance(layer, MaxPool):
-            raise SpecError(f"max_unpool 'of' must name a maxpool layer; {row.path} is a {row.type}")
+            raise SpecError(
+                f"max_unpool 'of' must name a maxpool layer; {row.path} is a {row.type}"
+            )
         return MaxUnpool(self.of, layer, row.input, row.output)
 
     def output_shape(self, shape: Shape) -> Shape:

@@ -42,7 +42,7 @@ def conv2d(
         raise ValueError(f"weight {weight.shape} does not fit input {x.shape} with groups={groups}")
     k, s, d = (kh, kw), _pair(stride), _pair(dilation)
     x = pad2d(x, resolve_padding(padding, x.shape[2:], k, s, d))  # (N, C, Hp, Wp)
-    out = tuple(_out_size(x.shape[2 + i], k[i], s[i], d[i], 0) for i in range(2))
+    out = (_out_size(x.shape[2], kh, s[0], d[0], 0), _out_size(x.shape[3], kw, s[1], d[1], 0))
     w = weight.reshape(groups, co // groups, cg * kh * kw)  # (G, Cout/G, Cg·kh·kw)
     if k == (1, 1):  # a 1x1 conv is a plain matmul, no window view
         cols = x[:, :, : (out[0] - 1) * s[0] + 1 : s[0], : (out[1] - 1) * s[1] + 1 : s[1]]

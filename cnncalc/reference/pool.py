@@ -138,7 +138,9 @@ def max_unpool2d(
         if isinstance(padding, str) and padding != "valid":
             raise ValueError(f"max_unpool2d with padding {padding!r} needs output_size")
         p = resolve_padding(padding, (h, w), k, s, (1, 1))
-        out = tuple((hh - 1) * ss - sum(pp) + kk for hh, ss, pp, kk in zip((h, w), s, p, k))
+        out = tuple(
+            (hh - 1) * ss - sum(pp) + kk for hh, ss, pp, kk in zip((h, w), s, p, k, strict=True)
+        )
     else:
         out = tuple(int(v) for v in tuple(output_size)[-2:])
     y = np.zeros((n, c, out[0] * out[1]), x.dtype)  # (N, C, Ho·Wo)

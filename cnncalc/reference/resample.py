@@ -61,12 +61,15 @@ def interpolate(
     """
     x = _float(x)
     shape = x.shape[2:]
+    out: tuple[int, ...]
+    factors: tuple[float | None, ...]
     if size is not None:
         out, factors = _pair(size), (None, None)
+    elif scale_factor is None:
+        raise ValueError("interpolate needs size or scale_factor")  # as torch says
     else:
-        factors = tuple(
-            float(f) for f in ((scale_factor,) * 2 if np.ndim(scale_factor) == 0 else scale_factor)
-        )  # type: ignore[union-attr]
+        each: Any = (scale_factor,) * 2 if np.ndim(scale_factor) == 0 else scale_factor
+        factors = tuple(float(f) for f in each)
         out = tuple(int(math.floor(n * f)) for n, f in zip(shape, factors, strict=True))
         if recompute_scale_factor:
             factors = (None, None)
