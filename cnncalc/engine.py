@@ -62,7 +62,7 @@ def analyze_architecture(
     no_bias: bool = False,
 ) -> Report:
     """Propagate through `arch`; with a `runner`, also execute it on the tensor `x`."""
-    bindings = dict(bindings or {})
+    bindings = _bind_input(arch, input, dict(bindings or {}))
     dims = input or arch.input
     symbols = list(arch.symbols)
     for d in dims:
@@ -113,6 +113,35 @@ def analyze_architecture(
         symbols=tuple(free),
         bindings=bindings,
     )
+
+
+def _bind_input(
+    arch: Architecture, input: Shape | None, bindings: dict[str, int]
+) -> dict[str, int]:
+    """A size given for an input dimension the file names (`--input 64x56x56` on `[C, H, W]`)
+    binds that name, as `--set C=64,H=56,W=56` would: the layers' `out: C` then means 64 too,
+    not a free C beside a 64-channel input. A size that disagrees with --set, or two sizes for
+    one name (`[C, S, S]` given 3x224x200), are refused."""
+    if not input or len(input) != len(arch.input):
+        return bindings
+    given: dict[str, int] = {}
+    for axis, (declared, size) in enumerate(zip(arch.input, input)):
+        if not (isinstance(declared, expr.Expr) and isinstance(declared.tree, str)):
+            continue
+        if type(size) is not int:
+            continue
+        name = declared.tree
+        if name in bindings and bindings[name] != size:
+            raise SpecError(
+                f"--input gives {name}={size} but --set gives {name}={bindings[name]}"
+            )
+        if given.get(name, size) != size:
+            raise SpecError(
+                f"--input gives two sizes for {name} ({given[name]} and {size}): the input "
+                "is [" + ", ".join(map(str, arch.input)) + "]"
+            )
+        given[name] = size
+    return {**bindings, **given}
 
 
 def checked_shape(shape: Shape, what: str) -> Shape:

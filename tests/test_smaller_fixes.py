@@ -1,0 +1,76 @@
+"""The smaller fixes of issue 11, item 5: each with the figure a person checks by hand."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import cnncalc
+from cnncalc.cli import app
+from cnncalc.errors import SpecError
+
+runner = CliRunner()
+
+
+def ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def refused(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnncalc: error: "), result.stderr
+    return lines[0]
+
+
+# ------------------------------------------------------------------ 1. --input binds symbols
+
+# Three 3x3 convolutions C -> C (with bias) at C=64: 3 * (9*64*64 + 64) = 110,784 parameters;
+# one 7x7: 49*64*64 + 64 = 200,768; MACs 3 * 9*64*64*56*56 = 346,816,512.
+STACK_PARAMS, SEVEN_PARAMS, STACK_MACS = 3 * (9 * 64 * 64 + 64), 49 * 64 * 64 + 64, 346_816_512
+
+
+def test_input_binds_the_symbols_it_names() -> None:
+    by_input = cnncalc.analyze("3x3-stack", input="64x56x56")
+    assert by_input.totals.params == STACK_PARAMS
+    assert by_input.totals.macs == STACK_MACS
+    assert by_input.output == (64, 56, 56)
+    assert by_input.symbols == ()
+    assert by_input.bindings == {"C": 64, "H": 56, "W": 56}
+    by_set = cnncalc.analyze("3x3-stack", set={"C": 64, "H": 56, "W": 56})
+    assert by_input.totals == by_set.totals
+
+
+def test_input_binds_in_compare_params_and_verify() -> None:
+    text = ok("compare", "3x3-stack", "vs", "7x7", "--input", "64x56x56")
+    assert f"{STACK_PARAMS:,}" in text and f"{SEVEN_PARAMS:,}" in text
+    assert "C^2" not in text and "27/49" in text
+    assert f"{STACK_PARAMS:,}" in ok("params", "3x3-stack", "--input", "64x56x56")
+    assert "6 of 6 layers agree" in ok("verify", "3x3-stack", "--input", "4x9x9")
+
+
+def test_input_leaves_unnamed_axes_free() -> None:
+    """`--input 56` names only H and W: C stays a symbol (27*C^2 + 3*C)."""
+    report = cnncalc.analyze("3x3-stack", input="56")
+    assert report.symbols == ("C",) and report.bindings == {"H": 56, "W": 56}
+    assert str(report.totals.params) == "27*C**2 + 3*C"
+
+
+def test_input_that_disagrees_with_set_is_refused() -> None:
+    message = refused("params", "3x3-stack", "--input", "64x56x56", "--set", "C=32")
+    assert "--input gives C=64 but --set gives C=32" in message
+    with pytest.raises(SpecError, match="C=64 but --set gives C=32"):
+        cnncalc.analyze("3x3-stack", input="64x56x56", set={"C": 32})
+    # the same value twice is no conflict
+    assert cnncalc.analyze("3x3-stack", input="64x56x56", set="C=64").totals.params == STACK_PARAMS
+
+
+def test_input_with_two_sizes_for_one_name_is_refused(tmp_path) -> None:
+    square = tmp_path / "square.yaml"
+    square.write_text("input: [C, S, S]\nlayers:\n  - conv: {out: C, kernel: 3}\n")
+    assert cnncalc.analyze(square, input="2x5x5").output == (2, 3, 3)
+    message = refused("params", str(square), "--input", "3x224x200")
+    assert "--input gives two sizes for S (224 and 200): the input is [C, S, S]" in message
