@@ -94,6 +94,9 @@ def analyze_architecture(
     gc.disable()
     try:
         out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
+    except ShapeError as exc:
+        exc.message += _channels_last_hint(shape)
+        raise
     finally:
         if collecting:
             gc.enable()
@@ -113,6 +116,19 @@ def analyze_architecture(
         symbols=tuple(free),
         bindings=bindings,
     )
+
+
+def _channels_last_hint(shape: Shape) -> str:
+    """A hint when a shape error follows an input that looks channels-last ([224, 224, 3], as
+    Keras writes it): a map 3 pixels wide is far likelier a misplaced channel count."""
+    if len(shape) == 3 and all(type(d) is int for d in shape):
+        c, h, w = shape
+        if w in (1, 3, 4) and min(c, h) > 4:
+            return (
+                f" (the input [{c}, {h}, {w}] looks channels-last; cnncalc takes [C, H, W]: "
+                f"[{w}, {c}, {h}])"
+            )
+    return ""
 
 
 def _bind_input(

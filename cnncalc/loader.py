@@ -169,8 +169,34 @@ _VALUE_EVENTS = (
 )
 
 
+# PyTorch and Keras argument names and what cnncalc calls them: a habit gets a mapping, which a
+# near spelling cannot give (difflib does not see `out` in `out_channels`).
+FOREIGN_NAMES: dict[str, str] = {
+    "out_channels": "out",
+    "filters": "out",
+    "out_features": "out",
+    "units": "out",
+    "output_size": "out",
+    "kernel_size": "kernel",
+    "pool_size": "kernel",
+    "strides": "stride",
+    "dilation_rate": "dilation",
+    "use_bias": "bias",
+    "scale_factor": "scale",
+}
+# Names whose value cnncalc reads off the incoming shape instead.
+IMPLIED_NAMES = ("in_channels", "in_features", "input_shape", "input_dim", "num_features")
+
+
 def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    """`; did you mean 'stride'?` for a near spelling or another framework's name, else ''."""
+    choices = list(choices)
+    if word in IMPLIED_NAMES:
+        return f"; {word} is implied by the input shape: leave it out"
+    mapped = FOREIGN_NAMES.get(str(word))
+    if mapped in choices:
+        return f"; did you mean {mapped!r}, cnncalc's name for {word}?"
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

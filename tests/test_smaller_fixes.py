@@ -74,3 +74,51 @@ def test_input_with_two_sizes_for_one_name_is_refused(tmp_path) -> None:
     assert cnncalc.analyze(square, input="2x5x5").output == (2, 3, 3)
     message = refused("params", str(square), "--input", "3x224x200")
     assert "--input gives two sizes for S (224 and 200): the input is [C, S, S]" in message
+
+
+# ------------------------------------------------------------------ 2. PyTorch/Keras names
+
+FOREIGN = [
+    ("conv: {in_channels: 3, out: 8, kernel: 3}", "in_channels is implied by the input shape"),
+    ("conv: {out_channels: 8, kernel: 3}", "did you mean 'out', cnncalc's name for out_channels?"),
+    ("conv: {filters: 8, kernel: 3}", "did you mean 'out', cnncalc's name for filters?"),
+    ("conv: {out: 8, kernel_size: 3}", "did you mean 'kernel', cnncalc's name for kernel_size?"),
+    ("conv: {out: 8, kernel: 3, strides: 2}", "did you mean 'stride', cnncalc's name for strides?"),
+    ("maxpool: {pool_size: 2}", "did you mean 'kernel', cnncalc's name for pool_size?"),
+    ("conv: {out: 8, kernel: 3, use_bias: false}", "did you mean 'bias', cnncalc's name for use_bias?"),
+    ("linear: {in_features: 96, out: 10}", "in_features is implied by the input shape: leave it out"),
+    ("linear: {out_features: 10}", "did you mean 'out', cnncalc's name for out_features?"),
+    ("linear: {units: 10}", "did you mean 'out', cnncalc's name for units?"),
+    ("bn: {num_features: 3}", "num_features is implied by the input shape"),
+]
+
+
+@pytest.mark.parametrize(("layer", "fragment"), FOREIGN)
+def test_foreign_argument_names_are_mapped(tmp_path, layer: str, fragment: str) -> None:
+    flat = "  - flatten\n" if layer.startswith("linear") else ""
+    path = tmp_path / "net.yaml"
+    path.write_text(f"input: [3, 4, 8]\nlayers:\n{flat}  - {layer}\n")
+    message = refused("params", str(path))
+    assert fragment in message
+    assert f"net.yaml:{3 + bool(flat)} layers[{int(bool(flat))}]" in message
+
+
+def test_near_spellings_still_suggested(tmp_path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text("input: [3, 8, 8]\nlayers:\n  - conv: {out: 8, kernal: 3}\n")
+    assert "did you mean 'kernel'?" in refused("params", str(path))
+
+
+def test_channels_last_input_gets_a_hint(tmp_path) -> None:
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "input: [224, 224, 3]\nlayers:\n  - conv: {out: 8, kernel: 3, padding: 1}\n"
+        "  - maxpool: {kernel: 2}\n  - conv: {out: 8, kernel: 3}\n"
+    )
+    message = refused("params", str(path))
+    assert "conv output width would be" in message
+    assert message.endswith(
+        "(the input [224, 224, 3] looks channels-last; cnncalc takes [C, H, W]: [3, 224, 224])"
+    )
+    # a channels-first input that is too small gets no such hint
+    assert "channels-last" not in refused("params", "vgg16", "--input", "3x4x4")
