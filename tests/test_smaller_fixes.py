@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 import cnncalc
 from cnncalc.cli import app
 from cnncalc.errors import SpecError
+from cnncalc.zoo import names
 
 runner = CliRunner()
 
@@ -177,3 +178,21 @@ def test_zero_first_pair_text_is_not_hex(tmp_path) -> None:
     """YAML 1.1 reads a plain `0x1` as the hex number 1; for a pair it is 0x1 = [0, 1]."""
     by_text = cnncalc.analyze(_conv(tmp_path, "kernel: 3, padding: 0x1"))
     assert by_text.output == (8, 30, 32)
+
+
+# ------------------------------------------------------------------ 4. no bare numbers beside names
+
+
+@pytest.mark.parametrize("name", names())
+def test_zoo_lists_with_named_rows_name_every_row(name: str) -> None:
+    """A row path `2` beside `avgpool` and `classifier` reads as a count (`2 flatten`); where a
+    list names some of its items, the zoo names them all (the flatten rows, alexnet-paper's
+    relu1 … drop7)."""
+    parents: dict[str, set[str]] = {}
+    for row in cnncalc.analyze(name).rows:
+        parts = row.path.split(".")
+        for depth, segment in enumerate(parts):
+            parents.setdefault(".".join(parts[:depth]), set()).add(segment)
+    for parent, segments in parents.items():
+        numbered = [s for s in segments if s.isdigit()]
+        assert not numbered or len(numbered) == len(segments), (name, parent or "top", numbered)
