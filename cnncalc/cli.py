@@ -491,7 +491,7 @@ def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, 
 def conv_calculator(
     size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: 3 or 3x5.")] = "3",
-    stride: Annotated[str, typer.Option("--stride", help="Stride: 1 or 2x1.")] = "1",
+    stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: 1 or 2x1.")] = "1",
     padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")] = "0",
     dilation: Annotated[str, typer.Option("--dilation", help="Dilation: 1 or 2x2.")] = "1",
     groups: Annotated[int, typer.Option("--groups", "-g", click_type=WholeNumber(1))] = 1,

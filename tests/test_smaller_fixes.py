@@ -196,3 +196,14 @@ def test_zoo_lists_with_named_rows_name_every_row(name: str) -> None:
     for parent, segments in parents.items():
         numbered = [s for s in segments if s.isdigit()]
         assert not numbered or len(numbered) == len(segments), (name, parent or "top", numbered)
+
+
+# ------------------------------------------------------------------ 5. conv -s
+
+
+def test_conv_takes_s_for_stride() -> None:
+    """224, kernel 7, stride 2, padding 3: ⌊(224 + 6 − 7)/2⌋ + 1 = 112, as ResNet's conv1."""
+    short = ok("conv", "224", "-k", "7", "-s", "2", "-p", "3")
+    assert "output shape    64x112x112" in short
+    assert short == ok("conv", "224", "--kernel", "7", "--stride", "2", "--padding", "3")
+    assert "64x56x56" in ok("conv", "224", "-k", "7", "-s", "4x4", "-p", "3")
