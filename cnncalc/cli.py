@@ -319,6 +319,26 @@ def _write(text: str, output: Path | None, force: bool) -> None:
     write_file(text, output, force)
 
 
+# The one line `cnncalc --help` shows per command, a whole sentence: click would otherwise cut
+# the docstring at 45 characters, mid-sentence.
+SHORT_HELP = {
+    "params": "Parameters per layer and in total.",
+    "shapes": "The output shape of every layer.",
+    "flops": "MACs and FLOPs per layer and in total.",
+    "rf": "The receptive field of every layer.",
+    "summary": "Shapes, parameters, MACs, memory and fields.",
+    "list": "The built-in architectures, with their totals.",
+    "show": "Print an architecture's YAML, to copy and edit.",
+    "layers": "The layer types a file may use.",
+    "schema": "Print a JSON Schema of the architecture file.",
+    "conv": "One convolution's output, parameters and MACs.",
+    "compare": "Designs side by side, with their ratios.",
+    "convolutionalize": "Rewrite fully connected layers as convolutions.",
+    "sizes": "Which input sizes work, per axis.",
+    "verify": "Check the predictions by running the network.",
+}
+
+
 def _view_command(view: str, doc: str) -> None:
     @reports_errors
     def command(
@@ -335,7 +355,7 @@ def _view_command(view: str, doc: str) -> None:
         _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth, output, force)
 
     command.__doc__ = doc
-    app.command(view)(command)
+    app.command(view, short_help=SHORT_HELP[view])(command)
 
 
 _view_command("params", "Parameters per layer and in total (trainable, frozen, buffers).")
@@ -348,7 +368,7 @@ _view_command("summary", "All columns: shape, parameters, MACs, activations, rec
 # ------------------------------------------------------------------ the zoo
 
 
-@app.command("list")
+@app.command("list", short_help=SHORT_HELP["list"])
 @reports_errors
 def list_zoo(format: FormatOpt = Format.table) -> None:
     """The built-in zoo, with a one-line description and totals at the default input."""
@@ -423,7 +443,7 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
     console.print(table)
 
 
-@app.command("show")
+@app.command("show", short_help=SHORT_HELP["show"])
 @reports_errors
 def show(arch: Arch, output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print an architecture's YAML, to copy and edit."""
@@ -433,7 +453,7 @@ def show(arch: Arch, output: OutputOpt = None, force: ForceOpt = False) -> None:
     _write(text if text.endswith("\n") else text + "\n", output, force)
 
 
-@app.command("layers")
+@app.command("layers", short_help=SHORT_HELP["layers"])
 def layer_types() -> None:
     """The layer types and composites an architecture file may use, with their arguments."""
     from .layers import REGISTRY
@@ -456,7 +476,7 @@ def layer_types() -> None:
     print(f"composites: {', '.join(COMPOSITES)} (see docs/format.md)")
 
 
-@app.command("schema")
+@app.command("schema", short_help=SHORT_HELP["schema"])
 @reports_errors
 def schema_command(output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print a JSON Schema of the architecture file, for editors (docs/editor.md)."""
@@ -486,7 +506,7 @@ def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, 
     return (values[0], values[-1])  # type: ignore[return-value]
 
 
-@app.command("conv")
+@app.command("conv", short_help=SHORT_HELP["conv"])
 @reports_errors
 def conv_calculator(
     size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
@@ -527,7 +547,7 @@ def conv_calculator(
 # ------------------------------------------------------------------ compare
 
 
-@app.command("compare")
+@app.command("compare", short_help=SHORT_HELP["compare"])
 @reports_errors
 def compare(
     designs: Annotated[list[str], typer.Argument(help="ARCH vs ARCH [vs ARCH ...]")],
@@ -555,7 +575,7 @@ def compare(
 # ------------------------------------------------------------------ convolutionalize
 
 
-@app.command("convolutionalize")
+@app.command("convolutionalize", short_help=SHORT_HELP["convolutionalize"])
 @reports_errors
 def convolutionalize_command(
     arch: Arch,
@@ -600,7 +620,7 @@ def convolutionalize_command(
 # ------------------------------------------------------------------ sizes
 
 
-@app.command("sizes")
+@app.command("sizes", short_help=SHORT_HELP["sizes"])
 @reports_errors
 def sizes_command(
     arch: Arch,
@@ -675,7 +695,7 @@ def sizes_command(
 # ------------------------------------------------------------------ verify
 
 
-@app.command("verify")
+@app.command("verify", short_help=SHORT_HELP["verify"])
 @reports_errors
 def verify_command(
     arch: Arch,

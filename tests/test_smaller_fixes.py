@@ -207,3 +207,21 @@ def test_conv_takes_s_for_stride() -> None:
     assert "output shape    64x112x112" in short
     assert short == ok("conv", "224", "--kernel", "7", "--stride", "2", "--padding", "3")
     assert "64x56x56" in ok("conv", "224", "-k", "7", "-s", "4x4", "-p", "3")
+
+
+# ------------------------------------------------------------------ 6. --help: whole sentences
+
+
+def test_top_level_help_gives_each_command_a_whole_sentence() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    commands = group.list_commands(None)  # type: ignore[attr-defined,arg-type]
+    assert len(commands) >= 14
+    text = runner.invoke(app, ["--help"], env={"COLUMNS": "200"}).stdout
+    listing = text[text.index("Commands:") :].splitlines()[1:]
+    shown = {line.split()[0]: line.split(None, 1)[1] for line in listing if line.strip()}
+    assert sorted(shown) == sorted(commands)
+    for name, line in shown.items():
+        assert line.endswith(".") and not line.endswith("..."), (name, line)
+        assert line[0].isupper(), (name, line)
