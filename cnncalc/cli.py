@@ -749,7 +749,7 @@ def verify_command(
 
     from . import load
     from .cli_args import input_for, parse_bindings
-    from .render import grouped, json_value, rf_text
+    from .render import axes_text, grouped, json_value
     from .shape import format_shape
     from .verify import measure_rf, verify
     from .output import one_line
@@ -852,7 +852,7 @@ def verify_command(
                 f"50 % of the gradient within radius {e.radii[50]:.1f}, 90 % within "
                 f"{e.radii[90]:.1f}, 99 % within {e.radii[99]:.1f} pixels of "
                 f"({e.center[0]:g}, {e.center[1]:g}); theoretical field "
-                f"{rf_text(e.theoretical[0])}x{rf_text(e.theoretical[1])}"
+                f"{axes_text(e.theoretical)}"
             )
             for line in heat_map(e):
                 print("  " + line)
@@ -938,11 +938,10 @@ def _erf_json(e: Any) -> dict[str, Any]:
 
 def _measured_lines(measured: Any) -> list[str]:
     """The measured field of the center unit, then each checked unit's interval."""
-    from .render import rf_text
+    from .render import axes_text, rf_text
 
     def pair(values: Any) -> str:
-        a, b = (rf_text(v) if v is not None else "-" for v in values)
-        return a if a == b else f"{a}x{b}"
+        return axes_text(values, lambda v: "-" if v is None else rf_text(v))
 
     def box(b: Any) -> str:
         if b is None:

@@ -225,3 +225,39 @@ def test_top_level_help_gives_each_command_a_whole_sentence() -> None:
     for name, line in shown.items():
         assert line.endswith(".") and not line.endswith("..."), (name, line)
         assert line[0].isupper(), (name, line)
+
+
+# ------------------------------------------------------------------ 7. HxW pairs of compound parts
+
+
+def test_axes_text_parenthesises_compound_parts() -> None:
+    from fractions import Fraction
+
+    import sympy
+
+    from cnncalc.render import axes_text
+
+    h, w = sympy.symbols("H W", integer=True, positive=True)
+    assert axes_text((212, 212)) == "212"
+    assert axes_text((212, 276)) == "212x276"
+    assert axes_text((Fraction(31, 2), Fraction(95, 2))) == "15.5x47.5"  # dyadic: decimals
+    assert axes_text((Fraction(3852, 7), Fraction(3244, 7))) == "(3852/7)x(3244/7)"
+    assert axes_text((404, Fraction(3660, 7))) == "404x(3660/7)"
+    assert axes_text((Fraction(-3, 2), 3)) == "-1.5x3"  # a leading minus is no compound
+    one, other = 32 * sympy.floor((h - 1) / 32) + 427, 32 * sympy.floor((w - 1) / 32) + 427
+    assert axes_text((one, other)) == "(32*⌊(H - 1)/32⌋ + 427)x(32*⌊(W - 1)/32⌋ + 427)"
+    assert axes_text((one, one)) == "32*⌊(H - 1)/32⌋ + 427"  # alone it needs none
+
+
+def test_rf_lines_parenthesise_fractions_and_expressions() -> None:
+    """VGG-16 at 320x256: pool5 is 10x8 (field 212, jump 32); the adaptive pool to 7x7 takes
+    windows of up to 3 and 2 (fields 276 and 244) at mean jumps 320/7 and 256/7; the flatten
+    sees the whole 7x7: 276 + 6·320/7 = 3852/7 and 244 + 6·256/7 = 3244/7."""
+    text = ok("rf", "vgg16", "--input", "3x320x256")
+    assert "Receptive field of the output: (3852/7)x(3244/7), jump 320x256" in text
+    assert " (320/7)x(256/7) " in text
+    symbolic = ok("rf", "resnet50", "--input", "3xHxW")
+    assert (
+        "Receptive field of the output: (32*⌊(H - 1)/32⌋ + 427)x(32*⌊(W - 1)/32⌋ + 427), jump "
+        "(32*⌊(H - 1)/32⌋ + 32)x(32*⌊(W - 1)/32⌋ + 32)"
+    ) in symbolic
