@@ -443,11 +443,16 @@ def summary_lines(report: Report, view: str) -> list[str]:
         lines.append(f"Param memory: {mib(t.param_bytes)} ({report.dtype}, {size} bytes each)")
     if view in ("flops", "summary"):
         lines.append(
-            f"MACs: {both(t.macs)} · FLOPs = 2·MACs: {both(t.flops)}"
+            f"MACs per sample: {both(t.macs)} · FLOPs = 2·MACs: {both(t.flops)}"
         )
+        if report.batch > 1:  # the header says `batch 64`: the whole batch, said as such
+            lines.append(
+                f"MACs at batch {report.batch}: {both(t.macs * report.batch)} · FLOPs: "
+                f"{both(t.flops * report.batch)}"
+            )
         extra = " · ".join(f"{k} {human(v)}" for k, v in t.extra_flops.items() if v != 0)
         if extra:
-            lines.append(f"Other ops, not in the totals above: {extra}")
+            lines.append(f"Other ops per sample, not in the totals above: {extra}")
     if view in ("summary",):
         lines.append(
             f"Activations: {grouped(t.activation_elements)} per sample · "

@@ -258,6 +258,27 @@ def test_rf_lines_parenthesise_fractions_and_expressions() -> None:
     assert " (320/7)x(256/7) " in text
     symbolic = ok("rf", "resnet50", "--input", "3xHxW")
     assert (
-        "Receptive field of the output: (32*⌊(H - 1)/32⌋ + 427)x(32*⌊(W - 1)/32⌋ + 427), jump "
+        "Receptive field of the output: (32*⌊(H - 1)/32⌋ + 427)x(32*⌊(W - 1)/32⌋ + 427), "
+        "jump "
         "(32*⌊(H - 1)/32⌋ + 32)x(32*⌊(W - 1)/32⌋ + 32)"
     ) in symbolic
+
+
+# ------------------------------------------------------------------ 8. flops --batch
+
+
+VGG16_MACS = 15_470_264_320  # torchvision's 15.47 GFLOPS (which are MACs)
+
+
+def test_flops_line_says_per_sample_and_gives_the_batch_total() -> None:
+    text = ok("flops", "vgg16", "--batch", "64")
+    assert "batch 64" in text
+    per_sample = f"MACs per sample: {VGG16_MACS:,} (15.47 G) · FLOPs = 2·MACs: {2 * VGG16_MACS:,}"
+    assert per_sample in text
+    # 64 · 15,470,264,320 = 990,096,916,480
+    assert "MACs at batch 64: 990,096,916,480 (990.10 G) · FLOPs: 1,980,193,832,960 (1.98 T)" in (
+        text
+    )
+    assert "Other ops per sample, not in the totals above:" in text
+    single = ok("flops", "vgg16")
+    assert f"MACs per sample: {VGG16_MACS:,}" in single and "at batch" not in single
