@@ -331,6 +331,26 @@ def _write(text: str, output: Path | None, force: bool) -> None:
     write_file(text, output, force)
 
 
+# The one line `cnncalc --help` shows per command, a whole sentence: click would otherwise cut
+# the docstring at 45 characters, mid-sentence.
+SHORT_HELP = {
+    "params": "Parameters per layer and in total.",
+    "shapes": "The output shape of every layer.",
+    "flops": "MACs and FLOPs per layer and in total.",
+    "rf": "The receptive field of every layer.",
+    "summary": "Shapes, parameters, MACs, memory and fields.",
+    "list": "The built-in architectures, with their totals.",
+    "show": "Print an architecture's YAML, to copy and edit.",
+    "layers": "The layer types a file may use.",
+    "schema": "Print a JSON Schema of the architecture file.",
+    "conv": "One convolution's output, parameters and MACs.",
+    "compare": "Designs side by side, with their ratios.",
+    "convolutionalize": "Rewrite fully connected layers as convolutions.",
+    "sizes": "Which input sizes work, per axis.",
+    "verify": "Check the predictions by running the network.",
+}
+
+
 def _view_command(view: str, doc: str) -> None:
     @reports_errors
     def command(
@@ -347,7 +367,7 @@ def _view_command(view: str, doc: str) -> None:
         _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth, output, force)
 
     command.__doc__ = doc
-    app.command(view)(command)
+    app.command(view, short_help=SHORT_HELP[view])(command)
 
 
 _view_command("params", "Parameters per layer and in total (trainable, frozen, buffers).")
@@ -360,7 +380,7 @@ _view_command("summary", "All columns: shape, parameters, MACs, activations, rec
 # ------------------------------------------------------------------ the zoo
 
 
-@app.command("list")
+@app.command("list", short_help=SHORT_HELP["list"])
 @reports_errors
 def list_zoo(format: FormatOpt = Format.table) -> None:
     """The built-in zoo, with a one-line description and totals at the default input."""
@@ -438,7 +458,7 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
     console.print(table)
 
 
-@app.command("show")
+@app.command("show", short_help=SHORT_HELP["show"])
 @reports_errors
 def show(arch: Arch, output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print an architecture's YAML, to copy and edit."""
@@ -448,7 +468,7 @@ def show(arch: Arch, output: OutputOpt = None, force: ForceOpt = False) -> None:
     _write(text if text.endswith("\n") else text + "\n", output, force)
 
 
-@app.command("layers")
+@app.command("layers", short_help=SHORT_HELP["layers"])
 def layer_types() -> None:
     """The layer types and composites an architecture file may use, with their arguments."""
     from .layers import REGISTRY
@@ -471,7 +491,7 @@ def layer_types() -> None:
     print(f"composites: {', '.join(COMPOSITES)} (see docs/format.md)")
 
 
-@app.command("schema")
+@app.command("schema", short_help=SHORT_HELP["schema"])
 @reports_errors
 def schema_command(output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print a JSON Schema of the architecture file, for editors (docs/editor.md)."""
@@ -501,12 +521,12 @@ def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, 
     return (values[0], values[-1])
 
 
-@app.command("conv")
+@app.command("conv", short_help=SHORT_HELP["conv"])
 @reports_errors
 def conv_calculator(
     size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: 3 or 3x5.")] = "3",
-    stride: Annotated[str, typer.Option("--stride", help="Stride: 1 or 2x1.")] = "1",
+    stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: 1 or 2x1.")] = "1",
     padding: Annotated[
         str, typer.Option("--padding", "-p", help="Padding: 1, 1x2, same or valid.")
     ] = "0",
@@ -544,7 +564,7 @@ def conv_calculator(
 # ------------------------------------------------------------------ compare
 
 
-@app.command("compare")
+@app.command("compare", short_help=SHORT_HELP["compare"])
 @reports_errors
 def compare(
     designs: Annotated[list[str], typer.Argument(help="ARCH vs ARCH [vs ARCH ...]")],
@@ -572,7 +592,7 @@ def compare(
 # ------------------------------------------------------------------ convolutionalize
 
 
-@app.command("convolutionalize")
+@app.command("convolutionalize", short_help=SHORT_HELP["convolutionalize"])
 @reports_errors
 def convolutionalize_command(
     arch: Arch,
@@ -617,7 +637,7 @@ def convolutionalize_command(
 # ------------------------------------------------------------------ sizes
 
 
-@app.command("sizes")
+@app.command("sizes", short_help=SHORT_HELP["sizes"])
 @reports_errors
 def sizes_command(
     arch: Arch,
@@ -692,7 +712,7 @@ def sizes_command(
 # ------------------------------------------------------------------ verify
 
 
-@app.command("verify")
+@app.command("verify", short_help=SHORT_HELP["verify"])
 @reports_errors
 def verify_command(
     arch: Arch,
@@ -747,7 +767,7 @@ def verify_command(
     from . import load
     from .cli_args import input_for, parse_bindings
     from .output import one_line
-    from .render import grouped, rf_text
+    from .render import axes_text, grouped
     from .shape import format_shape
     from .verify import measure_rf, verify
     from .verify_memory import parse_bytes
@@ -849,7 +869,7 @@ def verify_command(
                 f"50 % of the gradient within radius {e.radii[50]:.1f}, 90 % within "
                 f"{e.radii[90]:.1f}, 99 % within {e.radii[99]:.1f} pixels of "
                 f"({e.center[0]:g}, {e.center[1]:g}); theoretical field "
-                f"{rf_text(e.theoretical[0])}x{rf_text(e.theoretical[1])}"
+                f"{axes_text(e.theoretical)}"
             )
             for line in heat_map(e):
                 print("  " + line)
@@ -936,11 +956,10 @@ def _erf_json(e: Any) -> dict[str, Any]:
 
 def _measured_lines(measured: Any) -> list[str]:
     """The measured field of the center unit, then each checked unit's interval."""
-    from .render import rf_text
+    from .render import axes_text, rf_text
 
     def pair(values: Any) -> str:
-        a, b = (rf_text(v) if v is not None else "-" for v in values)
-        return a if a == b else f"{a}x{b}"
+        return axes_text(values, lambda v: "-" if v is None else rf_text(v))
 
     def box(b: Any) -> str:
         if b is None:

@@ -67,7 +67,7 @@ def analyze_architecture(
     no_bias: bool = False,
 ) -> Report:
     """Propagate through `arch`; with a `runner`, also execute it on the tensor `x`."""
-    bindings = dict(bindings or {})
+    bindings = _bind_input(arch, input, dict(bindings or {}))
     dims = input or arch.input
     symbols = list(arch.symbols)
     for d in dims:
@@ -99,6 +99,9 @@ def analyze_architecture(
     gc.disable()
     try:
         out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
+    except ShapeError as exc:
+        exc.message += _channels_last_hint(shape)
+        raise
     finally:
         if collecting:
             gc.enable()
@@ -118,6 +121,48 @@ def analyze_architecture(
         symbols=tuple(free),
         bindings=bindings,
     )
+
+
+def _channels_last_hint(shape: Shape) -> str:
+    """A hint when a shape error follows an input that looks channels-last ([224, 224, 3], as
+    Keras writes it): a map 3 pixels wide is far likelier a misplaced channel count."""
+    if len(shape) == 3 and all(type(d) is int for d in shape):
+        c, h, w = shape
+        if w in (1, 3, 4) and min(c, h) > 4:
+            return (
+                f" (the input [{c}, {h}, {w}] looks channels-last; cnncalc takes [C, H, W]: "
+                f"[{w}, {c}, {h}])"
+            )
+    return ""
+
+
+def _bind_input(
+    arch: Architecture, input: Shape | None, bindings: dict[str, int]
+) -> dict[str, int]:
+    """A size given for an input dimension the file names (`--input 64x56x56` on `[C, H, W]`)
+    binds that name, as `--set C=64,H=56,W=56` would: the layers' `out: C` then means 64 too,
+    not a free C beside a 64-channel input. A size that disagrees with --set, or two sizes for
+    one name (`[C, S, S]` given 3x224x200), are refused."""
+    if not input or len(input) != len(arch.input):
+        return bindings
+    given: dict[str, int] = {}
+    for declared, size in zip(arch.input, input, strict=True):  # lengths checked above
+        if not (isinstance(declared, expr.Expr) and isinstance(declared.tree, str)):
+            continue
+        if type(size) is not int:
+            continue
+        name = declared.tree
+        if name in bindings and bindings[name] != size:
+            raise SpecError(
+                f"--input gives {name}={size} but --set gives {name}={bindings[name]}"
+            )
+        if given.get(name, size) != size:
+            raise SpecError(
+                f"--input gives two sizes for {name} ({given[name]} and {size}): the input "
+                "is [" + ", ".join(map(str, arch.input)) + "]"
+            )
+        given[name] = size
+    return {**bindings, **given}
 
 
 def checked_shape(shape: Shape, what: str) -> Shape:

@@ -16,7 +16,7 @@ import yaml
 from . import expr
 from .errors import LimitError, SpecError, Where
 from .layers import REGISTRY
-from .layers.base import coerce, fields_of, has_default
+from .layers.base import PAIR_KINDS, coerce, fields_of, has_default, pair_text
 from .limits import (
     MAX_ALIAS_REPEATS,
     MAX_FILE_BYTES,
@@ -168,8 +168,34 @@ _VALUE_EVENTS = (
 )
 
 
+# PyTorch and Keras argument names and what cnncalc calls them: a habit gets a mapping, which a
+# near spelling cannot give (difflib does not see `out` in `out_channels`).
+FOREIGN_NAMES: dict[str, str] = {
+    "out_channels": "out",
+    "filters": "out",
+    "out_features": "out",
+    "units": "out",
+    "output_size": "out",
+    "kernel_size": "kernel",
+    "pool_size": "kernel",
+    "strides": "stride",
+    "dilation_rate": "dilation",
+    "use_bias": "bias",
+    "scale_factor": "scale",
+}
+# Names whose value cnncalc reads off the incoming shape instead.
+IMPLIED_NAMES = ("in_channels", "in_features", "input_shape", "input_dim", "num_features")
+
+
 def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
+    """`; did you mean 'stride'?` for a near spelling or another framework's name, else ''."""
+    choices = list(choices)
+    if word in IMPLIED_NAMES:
+        return f"; {word} is implied by the input shape: leave it out"
+    mapped = FOREIGN_NAMES.get(str(word))
+    if mapped in choices:
+        return f"; did you mean {mapped!r}, cnncalc's name for {word}?"
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -433,6 +459,18 @@ class _Reader:
                     raise type(exc)(f"{kind}: {exc.message}", self.where(sub, yaml_path)) from None
             if cls.FIELDS[key] in NUMERIC_KINDS:
                 raw = self.value(sub, yaml_path, key=key)
+                if (
+                    cls.FIELDS[key] in PAIR_KINDS
+                    and isinstance(sub, yaml.ScalarNode)
+                    and sub.value not in names
+                ):
+                    # `kernel: 3x3` as `--kernel 3x3` on the command line; read from the text,
+                    # as YAML 1.1 reads `padding: 0x1` as the hex number 1
+                    try:
+                        raw = pair_text(key, sub.value) or raw
+                    except SpecError as exc:
+                        where = self.where(sub, yaml_path)
+                        raise type(exc)(f"{kind}: {exc.message}", where) from None
                 if isinstance(raw, str) and raw.isidentifier() and raw not in names:
                     # A lone unknown word (`stride: two`, `padding: full`): say what the
                     # argument takes, not only that the word is not a name.

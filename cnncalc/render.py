@@ -149,11 +149,18 @@ def _rf_axes(row: Row, attr: str) -> tuple[Any, Any] | None:
     return (getattr(row.rf[0], attr), getattr(row.rf[1], attr))
 
 
+def axes_text(values: Any, fmt: Callable[[Any], str] = rf_text) -> str:
+    """One value when both axes agree, else HxW: `212`, `15.5x7`, and, as in shapes, a
+    compound part in parentheses — `(3244/7)x(3852/7)`, `(32*⌊(H - 1)/32⌋ + 435)x(…)` — so
+    the `x` cannot be read into a fraction or a sum. A leading minus sign needs none: `-1.5x3`."""
+    a, b = (fmt(v) for v in values)
+    if a == b:
+        return a
+    return "x".join(f"({t})" if any(c in t[1:] for c in " +-*/") else t for t in (a, b))
+
+
 def _pair(values: tuple[Any, Any] | None, fmt: Callable[[Any], str] = rf_text) -> str:
-    if values is None:
-        return "-"
-    a, b = values
-    return fmt(a) if a == b else f"{fmt(a)}x{fmt(b)}"
+    return "-" if values is None else axes_text(values, fmt)
 
 
 def _copies(row: Row) -> str:
@@ -454,11 +461,16 @@ def summary_lines(report: Report, view: str) -> list[str]:
         lines.append(f"Param memory: {mib(t.param_bytes)} ({report.dtype}, {size} bytes each)")
     if view in ("flops", "summary"):
         lines.append(
-            f"MACs: {both(t.macs)} · FLOPs = 2·MACs: {both(t.flops)}"
+            f"MACs per sample: {both(t.macs)} · FLOPs = 2·MACs: {both(t.flops)}"
         )
+        if report.batch > 1:  # the header says `batch 64`: the whole batch, said as such
+            lines.append(
+                f"MACs at batch {report.batch}: {both(t.macs * report.batch)} · FLOPs: "
+                f"{both(t.flops * report.batch)}"
+            )
         extra = " · ".join(f"{k} {human(v)}" for k, v in t.extra_flops.items() if v != 0)
         if extra:
-            lines.append(f"Other ops, not in the totals above: {extra}")
+            lines.append(f"Other ops per sample, not in the totals above: {extra}")
     if view in ("summary",):
         lines.append(
             f"Activations: {grouped(t.activation_elements)} per sample · "

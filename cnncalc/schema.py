@@ -41,8 +41,7 @@ EXPRESSION = (
     r"^\s*(?=[-A-Za-z0-9_(])"
     r"(?:(?:[0-9]+(?![A-Za-z_])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%()])\s*)+$"
 )
-# `3x3` for a pair, as on the command line (issue 11, item 5: files accept it too once the
-# loader does; until then the schema lets through what cnncalc still refuses, never the reverse).
+# `3x3` for a pair or a padding, as on the command line (the loader's layers.base.pair_text).
 PAIR_TEXT = r"^\s*[0-9]+\s*[xX×]\s*[0-9]+\s*$"
 # base.coerce's `name` kind: dot-separated words or numbers (`features.16`, `pool4`).
 LAYER_PATH = r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$"
@@ -105,6 +104,7 @@ def argument_kind(kind: str, context: str = "top") -> tuple[dict[str, Any], str]
                     {"enum": ["same", "valid"]},
                     nonneg,
                     sides,
+                    {"type": "string", "pattern": PAIR_TEXT},
                     {"type": "array", "items": sides, "minItems": 2, "maxItems": 2},
                 ]
             },

@@ -256,7 +256,7 @@ def test_huge_figures_in_the_summary_are_exact(tmp_path):
     result, _ = run_file(tmp_path, text, "summary")
     assert result.exit_code == 0, result.output
     macs = 10**6 * 999_001**2 * 10**6 * 10**6  # out · H·W · (k² · C_in)
-    assert f"MACs: {macs:,} ({macs // 10**12}.00 T)" in result.stdout
+    assert f"MACs per sample: {macs:,} ({macs // 10**12}.00 T)" in result.stdout
     params = 10**6 * 10**6 * 10**6 + 10**6
     assert f"Params: {params:,} (" in result.stdout
     exact = round(Fraction(4 * params, 2**20), 2)

@@ -13,6 +13,7 @@ counting 0.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -263,6 +264,24 @@ def _show(value: Any) -> str:
     if value is None:
         return "nothing"
     return str(value)
+
+
+PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "padding"})
+_PAIR_TEXT = re.compile(r"[0-9\s]*(?:[x×X][0-9\s]*)+")  # what looks like an HxW attempt
+_MAX_DIGITS = 1000  # far above any legal value, far below Python's int-from-text limit
+
+
+def pair_text(name: str, text: str) -> list[int] | None:
+    """`3x3`, `2x1` (HxW, as on the command line) -> [h, w], the same as writing [3, 3]; None
+    for text that is no such attempt; SpecError for `3x`, `x3` or `3x3x3`."""
+    if not _PAIR_TEXT.fullmatch(text):
+        return None
+    parts = [p.strip() for p in re.split("[x×X]", text)]
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise SpecError(f"{name!r} must be HxW (e.g. 3x3) or [h, w], got {text!r}")
+    if max(len(p) for p in parts) > _MAX_DIGITS:
+        raise LimitError(f"{name!r}: cnncalc refuses integers above {MAX_VALUE:,} ({VALUE_HINT})")
+    return [int(p) for p in parts]  # coerce checks each against the kind's minimum and limit
 
 
 def _pair(name: str, value: Any, minimum: int, what: str) -> tuple[Any, Any]:
