@@ -266,6 +266,14 @@ OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the --output file.")]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Columns to show, in order, by key: path, type, detail, input, output, params, "
+        "params%, buffers, macs, macs%, flops, extra_flops, elements, rf_size, rf_jump, rf_start.",
+    ),
+]
 
 
 def _analyze(
@@ -282,18 +290,23 @@ def _analyze(
 
 def _emit(
     report: Any, view: str, fmt: Format, depth: int | None, output: Path | None = None,
-    force: bool = False,
+    force: bool = False, columns: str | None = None,
 ) -> None:
     from . import render
 
+    keys = None
+    if columns is not None:
+        if fmt is Format.json:
+            raise fail("--columns picks the columns of table, csv and markdown; json has every field")
+        keys = render.parse_columns(columns)
     if fmt is Format.json:
         text = render.to_json(report, depth) + "\n"
     elif fmt is Format.csv:
-        text = render.to_csv(report, view, depth)
+        text = render.to_csv(report, view, depth, keys)
     elif fmt is Format.markdown:
-        text = render.to_markdown(report, view, depth)
+        text = render.to_markdown(report, view, depth, keys)
     elif output is None:
-        render.render_table(report, view, _console(), depth)
+        render.render_table(report, view, _console(), depth, keys)
         return
     else:
         import io
@@ -304,7 +317,7 @@ def _emit(
         console = Console(
             file=buffer, width=10_000, no_color=True, highlight=False, soft_wrap=True
         )
-        render.render_table(report, view, console, depth)
+        render.render_table(report, view, console, depth, keys)
         text = buffer.getvalue()
     _write(text, output, force)
 
@@ -331,8 +344,11 @@ def _view_command(view: str, doc: str) -> None:
         format: FormatOpt = Format.table,
         output: OutputOpt = None,
         force: ForceOpt = False,
+        columns: ColumnsOpt = None,
     ) -> None:
-        _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth, output, force)
+        _emit(
+            _analyze(arch, input, set_, batch, dtype), view, format, depth, output, force, columns
+        )
 
     command.__doc__ = doc
     app.command(view)(command)

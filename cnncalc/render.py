@@ -6,8 +6,9 @@ import csv
 import functools
 import io
 import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -136,11 +137,19 @@ def json_value(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the per-layer table (and of CSV and Markdown). `priority`: when the columns
+    do not fit a terminal, the lowest go first (render.fit_columns); `wrap`: a text cell that may
+    wrap onto more lines (names, arguments); every other cell is a number or a shape, and is
+    printed whole. `share`: a percent-of-total column, of the row's params or macs."""
+
     key: str
     header: str
     cell: Callable[[Row], str]
     raw: Callable[[Row], Any]
     numeric: bool = True
+    priority: int = 0
+    wrap: bool = False
+    share: str = ""
 
 
 def _rf_axes(row: Row, attr: str) -> tuple[Any, Any] | None:
@@ -160,21 +169,51 @@ def _copies(row: Row) -> str:
     return "" if row.copies == 1 else f"{exact_text(row.copies)}×"
 
 
+def percent(part: Any, whole: Any) -> str:
+    """100·part/whole with two decimals, rounded half to even from the exact Fraction (never a
+    float: 1.5 is 1.50, not 1.4999999); `-` when the whole is 0; a symbolic share simplified."""
+    part, whole = plain(part), plain(whole)
+    if whole == 0:
+        return "-"
+    if isinstance(part, (int, Fraction)) and isinstance(whole, (int, Fraction)):
+        share = Fraction(100) * part / whole
+        return decimal(share.numerator, share.denominator)
+    import sympy
+
+    return exact_text(plain(sympy.cancel(100 * sympy.sympify(part) / sympy.sympify(whole))))
+
+
+def _text_column(key: str, header: str, cell: Callable[[Row], str], priority: int, wrap: bool) -> Column:
+    return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=wrap)
+
+
+def _shape_column(key: str, header: str, cell: Callable[[Row], str], priority: int) -> Column:
+    """A shape is printed whole like a number, but left-aligned like text."""
+    raw: Callable[[Row], Any] = lambda r: format_shape(getattr(r, key))  # noqa: E731
+    return Column(key, header, cell, raw, numeric=False, priority=priority)
+
+
+# Priorities: the layer's name goes last, then its output shape, then the figure each view is
+# about (params, MACs, RF); the text columns (Type, Args) go first, as they are the widest.
 COLUMNS = {
-    "path": Column("path", "Layer", lambda r: r.path, lambda r: r.path, False),
-    "type": Column("type", "Type", lambda r: r.type, lambda r: r.type, False),
-    "detail": Column("detail", "Args", lambda r: r.detail, lambda r: r.detail, False),
-    "input": Column("input", "Input", lambda r: format_shape(r.input), lambda r: format_shape(r.input), False),
-    "output": Column("output", "Output", lambda r: _copies(r) + format_shape(r.output), lambda r: format_shape(r.output), False),
-    "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params),
-    "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers),
-    "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs),
-    "flops": Column("flops", "FLOPs", lambda r: human(2 * r.macs), lambda r: 2 * r.macs),
-    "extra_flops": Column("extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops),
-    "elements": Column("elements", "Activations", lambda r: human(r.elements), lambda r: r.elements),
-    "rf_size": Column("rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size")),
-    "rf_jump": Column("rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump")),
-    "rf_start": Column("rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start")),
+    "path": _text_column("path", "Layer", lambda r: r.path, 100, wrap=True),
+    "type": _text_column("type", "Type", lambda r: r.type, 20, wrap=True),
+    "detail": _text_column("detail", "Args", lambda r: r.detail, 10, wrap=True),
+    "input": _shape_column("input", "Input", lambda r: format_shape(r.input), 40),
+    "output": _shape_column("output", "Output", lambda r: _copies(r) + format_shape(r.output), 90),
+    "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params, priority=80),
+    "params%": Column("params%", "% params", str, str, priority=35, share="params"),
+    "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers, priority=30),
+    "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs, priority=80),
+    "macs%": Column("macs%", "% MACs", str, str, priority=35, share="macs"),
+    "flops": Column("flops", "FLOPs", lambda r: human(2 * r.macs), lambda r: 2 * r.macs, priority=50),
+    "extra_flops": Column(
+        "extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops, priority=30
+    ),
+    "elements": Column("elements", "Activations", lambda r: human(r.elements), lambda r: r.elements, priority=50),
+    "rf_size": Column("rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size"), priority=70),
+    "rf_jump": Column("rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump"), priority=45),
+    "rf_start": Column("rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start"), priority=30),
 }
 
 VIEWS = {
@@ -186,6 +225,41 @@ VIEWS = {
         "path", "type", "detail", "output", "params", "macs", "elements", "rf_size", "rf_jump",
     ),
 }
+
+
+def parse_columns(text: str) -> tuple[str, ...]:
+    """`--columns path,params,params%`: keys of COLUMNS (any letter case), in the order given."""
+    from .errors import SpecError
+    from .loader import _suggest
+
+    keys = tuple(part.strip().lower() for part in text.split(","))
+    known = ", ".join(COLUMNS)
+    for key in keys:
+        if key not in COLUMNS:
+            name = printable(key) if key else "(empty)"
+            raise SpecError(
+                f"--columns: unknown column {name!r}{_suggest(key, COLUMNS)} (the columns: {known})"
+            )
+    twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+    if twice is not None:
+        raise SpecError(f"--columns: {twice!r} is named twice")
+    return keys
+
+
+def view_columns(report: Report, view: str, keys: tuple[str, ...] | None = None) -> list[Column]:
+    """The view's columns, or those `keys` name, with the percent columns bound to the totals."""
+    columns = [COLUMNS[k] for k in (VIEWS[view] if keys is None else keys)]
+    return [_share(c, report) if c.share else c for c in columns]
+
+
+def _share(column: Column, report: Report) -> Column:
+    whole = getattr(report.totals, column.share)
+
+    def cell(row: Row) -> str:
+        return percent(getattr(row, column.share), whole)
+
+    return replace(column, cell=cell, raw=cell)
+
 
 # ------------------------------------------------------------------ JSON
 
@@ -393,8 +467,10 @@ def _raw_cell(value: Any) -> str:
     return value if isinstance(value, str) else csv_text(value)
 
 
-def to_csv(report: Report, view: str, depth: int | None = None) -> str:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+def to_csv(
+    report: Report, view: str, depth: int | None = None, keys: tuple[str, ...] | None = None
+) -> str:
+    columns = view_columns(report, view, keys)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.key for c in columns])
@@ -403,8 +479,10 @@ def to_csv(report: Report, view: str, depth: int | None = None) -> str:
     return buffer.getvalue()
 
 
-def to_markdown(report: Report, view: str, depth: int | None = None) -> str:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+def to_markdown(
+    report: Report, view: str, depth: int | None = None, keys: tuple[str, ...] | None = None
+) -> str:
+    columns = view_columns(report, view, keys)
     lines = [
         f"**{printable(report.name)}**: input {format_shape(report.input)}, "
         f"output {format_shape(report.output)}",
@@ -473,8 +551,14 @@ def summary_lines(report: Report, view: str) -> list[str]:
     return lines
 
 
-def render_table(report: Report, view: str, console: Any, depth: int | None = None) -> None:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+def render_table(
+    report: Report, view: str, console: Any, depth: int | None = None,
+    keys: tuple[str, ...] | None = None,
+) -> None:
+    """The table, then the summary lines. Numbers and shapes are printed whole at any width: when
+    the columns do not fit the console, whole columns are left out (lowest priority first) and a
+    line under the table names them. No line ends in a space."""
+    columns = view_columns(report, view, keys)
     title = printable(report.name + (f" — {report.title}" if report.title else ""))
     caption = f"input {format_shape(report.input)} · batch {report.batch} · {report.dtype}"
     if report.bindings:
@@ -483,28 +567,104 @@ def render_table(report: Report, view: str, console: Any, depth: int | None = No
     totals = {
         "path": "Total",
         "params": grouped(report.totals.params),
+        "params%": percent(report.totals.params, report.totals.params),
         "macs": human(report.totals.macs),
+        "macs%": percent(report.totals.macs, report.totals.macs),
         "flops": human(report.totals.flops),
         "extra_flops": human(sum(report.totals.extra_flops.values())),
         "elements": human(report.totals.activation_elements),
     }
     footer = [totals.get(c.key, "") for c in columns] if view in ("params", "flops", "summary") else None
     cells = [[printable(c.cell(row)) for c in columns] for row in report.collapsed(depth)]
+    lines = [[c.header for c in columns], *cells, *([footer] if footer is not None else [])]
+    kept, widths, natural = fit_columns(columns, lines, console.width)
     text = None
-    if not console.is_terminal:
-        text = _plain_table(console, title, caption, columns, cells, footer)
-    if text is not None:
-        console.file.write(text)
-    else:
-        console.print(_rich_table(console, title, caption, columns, cells, footer))
+    if not console.is_terminal and widths == natural:
+        text = _plain_table(title, caption, columns, cells, footer, widths)
+    if text is None:
+        text = _rich_table(console, title, caption, columns, cells, footer, kept, widths)
+    console.file.write(text)
+    if len(kept) < len(columns):
+        left = [columns[i] for i in range(len(columns)) if i not in kept]
+        note = (
+            f"Not shown at width {console.width}: {', '.join(c.header for c in left)} (keys "
+            f"{', '.join(c.key for c in left)}); use --columns, a wider terminal or --format csv"
+        )
+        with console.capture() as capture:  # one line, wrapped between words if need be
+            console.print(note, highlight=False, markup=False)
+        console.file.write(strip_line_ends(capture.get()))
     for line in summary_lines(report, view):
         console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
 
 
+SEPARATOR = 3  # between two columns: a pad, box.SIMPLE's blank rule, a pad
+EDGES = 2  # box.SIMPLE's blank edges; no padding outside them (pad_edge=False)
+MIN_WRAP = 12  # a text column that wraps is not made narrower than this (or its header)
+
+
+def _cell_len(value: str) -> int:
+    from rich.cells import cell_len
+
+    return len(value) if value.isascii() else cell_len(value)
+
+
+def fit_columns(
+    columns: list[Column], lines: list[list[str]], width: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Which columns fit in `width` and how wide each is: (indices kept, width of each column,
+    natural width of each). A number or shape column is as wide as its widest cell (header and
+    Total included); a text column that wraps may shrink to MIN_WRAP. While the table is too
+    wide, the column of lowest priority is left out; then those left out are put back, highest
+    priority first, where they still fit. The table width is Σ widths + 3·(n − 1) + 2."""
+    n = len(columns)
+    natural = [max(_cell_len(line[i]) for line in lines) for i in range(n)]
+    least = [
+        min(natural[i], max(_cell_len(c.header), MIN_WRAP)) if c.wrap else natural[i]
+        for i, c in enumerate(columns)
+    ]
+
+    def needs(indices: list[int], sizes: list[int]) -> int:
+        return sum(sizes[i] for i in indices) + SEPARATOR * (len(indices) - 1) + EDGES
+
+    kept = list(range(n))
+    if needs(kept, natural) <= width:
+        return kept, natural, natural
+    left: list[int] = []
+    for i in sorted(kept, key=lambda i: columns[i].priority):
+        if needs(kept, least) <= width or len(kept) == 1:
+            break
+        kept.remove(i)
+        left.append(i)
+    for i in sorted(left, key=lambda i: -columns[i].priority):
+        if needs(sorted([*kept, i]), least) <= width:
+            kept = sorted([*kept, i])
+    widths = list(least)
+    spare = width - needs(kept, widths)
+    while spare > 0:  # widen the narrowest wrapped column, one cell at a time
+        short = [i for i in kept if widths[i] < natural[i]]
+        if not short:
+            break
+        widths[min(short, key=lambda i: widths[i])] += 1
+        spare -= 1
+    return kept, widths, natural
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_LINE_END = re.compile(r"(?:[ ]|\x1b\[[0-9;]*m)+$", re.MULTILINE)
+
+
+def strip_line_ends(text: str) -> str:
+    """Drop the spaces at the end of each line (rich pads cells and centres titles), keeping
+    the colour codes found among them."""
+    return _LINE_END.sub(lambda m: "".join(_ESCAPE.findall(m.group())), text)
+
+
 def _rich_table(
     console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
-    footer: list[str] | None,
-) -> Any:
+    footer: list[str] | None, kept: list[int], widths: list[int],
+) -> str:
+    """The table as rich draws it, every column at the width fit_columns gave: a number's
+    column is exactly as wide as its widest cell and never wraps, so no number is cut."""
     from rich import box
     from rich.table import Table
     from rich.text import Text  # plain Text, never markup: a title "[/x]" is text, not a tag
@@ -520,64 +680,48 @@ def _rich_table(
         show_footer=footer is not None,
         pad_edge=False,
     )
-    for i, c in enumerate(columns):
+    for i in kept:
+        c = columns[i]
         table.add_column(
             c.header,
             footer=footer[i] if footer is not None else "",
             justify="right" if c.numeric else "left",
-            no_wrap=True,
-            overflow="fold",
+            width=widths[i],
+            min_width=widths[i],  # rich's last resort shrinks every column; this undoes it
+            no_wrap=not c.wrap,
+            overflow="fold",  # a path without spaces wider than its column
         )
     for row in cells:
-        table.add_row(*(Text(v) for v in row))
-    return table
+        table.add_row(*(Text(row[i]) for i in kept))
+    with console.capture() as capture:
+        console.print(table, crop=False)  # too narrow even so: longer lines, nothing cut
+    return strip_line_ends(capture.get())
 
 
 def _plain_table(
-    console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
-    footer: list[str] | None,
-) -> str | None:
+    title: str, caption: str, columns: list[Column], cells: list[list[str]],
+    footer: list[str] | None, widths: list[int],
+) -> str:
     """The text rich's Table gives on a plain console (box.SIMPLE, no padding at the edges,
-    nothing wrapped), written directly: rich takes about a millisecond a row, so 200,000 rows
-    took minutes. None when the table is wider than the console (rich then folds cells).
-    Every cell is literal text, as in `_rich_table` (rich.Text, never markup), so the output
-    is the same character for character."""
-    from rich.cells import cell_len
-
-    def text(value: str) -> str:
-        return value
-
-    lines = [[text(c.header) for c in columns]]
-    lines.extend([text(v) for v in row] for row in cells)
-    if footer is not None:
-        lines.append([text(v) for v in footer])
-    widths = [0] * len(columns)
-    for line in lines:
-        for i, value in enumerate(line):
-            n = len(value) if value.isascii() else cell_len(value)
-            if n > widths[i]:
-                widths[i] = n
+    nothing wrapped) when every column has its natural width, written directly: rich takes
+    about a millisecond a row, so 200,000 rows took minutes. Every cell is literal text, as
+    in `_rich_table` (rich.Text, never markup), so the output is the same character for
+    character, the spaces at line ends dropped as there."""
     last = len(columns) - 1
-    # pad_edge=False: no pad outside the first and last columns; one space each side between
-    width = sum(widths) + 3 * last + 2
-    if width > console.width:
-        return None
     right = [c.numeric for c in columns]
 
     def row_text(values: list[str]) -> str:
         parts = []
         for i, value in enumerate(values):
-            gap = widths[i] - (len(value) if value.isascii() else cell_len(value))
-            cell = " " * gap + value if right[i] else value + " " * gap
-            parts.append(cell)
-        return " " + "   ".join(parts) + " "
+            gap = widths[i] - _cell_len(value)
+            parts.append(" " * gap + value if right[i] else value + " " * gap)
+        return (" " + "   ".join(parts)).rstrip()
 
-    rule = " " + "─" * (width - 2) + " "
-    blank = " " * width
-    out = [text(title), blank, row_text(lines[0]), rule]
-    body = lines[1 : len(lines) - (footer is not None)]
-    out.extend(row_text(v) for v in body)
+    width = sum(widths) + SEPARATOR * last + EDGES
+    rule = " " + "─" * (width - 2)
+    out = [title.rstrip(), "", row_text([c.header for c in columns]), rule]
+    out.extend(row_text(v) for v in cells)
     if footer is not None:
-        out.extend([rule, row_text(lines[-1])])
-    out.extend([blank, text(caption)])
+        out.extend([rule, row_text(footer)])
+    out.extend(["", caption.rstrip()])
     return "\n".join(out) + "\n"
