@@ -436,7 +436,7 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
             render.human(report.totals.macs),
             arch.description or arch.title,
         )
-    console.print(table)
+    render.print_table(console, table)
 
 
 @app.command("show")
@@ -804,7 +804,7 @@ def verify_command(
         from rich.table import Table
         from rich.text import Text
 
-        from .render import printable
+        from .render import print_table, printable
 
         console = _console()
         table = Table(
@@ -829,7 +829,7 @@ def verify_command(
                 grouped(c.allocated_params),
                 "✓" if c.ok else "✗",
             )
-        console.print(table)
+        print_table(console, table)
         total = sum(c.allocated_params for c in result.checks)
         print(
             f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "

@@ -582,17 +582,19 @@ def render_table(
     if not console.is_terminal and widths == natural:
         text = _plain_table(title, caption, columns, cells, footer, widths)
     if text is None:
-        text = _rich_table(console, title, caption, columns, cells, footer, kept, widths)
+        text = strip_line_ends(
+            _rich_table(console, title, caption, columns, cells, footer, kept, widths)
+        )
     console.file.write(text)
     if len(kept) < len(columns):
+        from rich.text import Text
+
         left = [columns[i] for i in range(len(columns)) if i not in kept]
         note = (
             f"Not shown at width {console.width}: {', '.join(c.header for c in left)} (keys "
             f"{', '.join(c.key for c in left)}); use --columns, a wider terminal or --format csv"
         )
-        with console.capture() as capture:  # one line, wrapped between words if need be
-            console.print(note, highlight=False, markup=False)
-        console.file.write(strip_line_ends(capture.get()))
+        print_table(console, Text(note))  # one line, wrapped between words if need be
     for line in summary_lines(report, view):
         console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
 
@@ -659,6 +661,14 @@ def strip_line_ends(text: str) -> str:
     return _LINE_END.sub(lambda m: "".join(_ESCAPE.findall(m.group())), text)
 
 
+def print_table(console: Any, table: Any) -> None:
+    """Print a rich renderable with the spaces at its line ends dropped (rich pads every cell
+    and centres titles; a plain-text line should not end in spaces)."""
+    with console.capture() as capture:
+        console.print(table, crop=False)
+    console.file.write(strip_line_ends(capture.get()))
+
+
 def _rich_table(
     console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
     footer: list[str] | None, kept: list[int], widths: list[int],
@@ -695,7 +705,7 @@ def _rich_table(
         table.add_row(*(Text(row[i]) for i in kept))
     with console.capture() as capture:
         console.print(table, crop=False)  # too narrow even so: longer lines, nothing cut
-    return strip_line_ends(capture.get())
+    return capture.get()
 
 
 def _plain_table(
