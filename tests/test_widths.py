@@ -11,6 +11,7 @@ import decimal
 import io
 import json
 import re
+import sys
 from fractions import Fraction
 from functools import cache
 
@@ -207,3 +208,24 @@ def test_columns_help_lists_every_key():
     flat = " ".join(result.output.split())
     listed = flat[flat.index("by key:") :]
     assert all(f" {key}," in listed or f" {key}." in listed for key in render.COLUMNS)
+
+
+def test_piped_and_written_tables_end_no_line_in_a_space(tmp_path):
+    for view in VIEWS:
+        result = runner.invoke(app, [view, "googlenet", "--columns", "path,detail,params%,output"])
+        assert result.exit_code == 0 and "googlenet" in result.stdout
+        assert not re.search(r" +$", result.stdout, re.M), view
+    for command in (["list"], ["compare", "3x3-stack", "vs", "7x7"], ["summary", "fcn8s"]):
+        assert not re.search(r" +$", runner.invoke(app, command).stdout, re.M), command
+    written = tmp_path / "rf.txt"
+    assert runner.invoke(app, ["rf", "resnet50", "-o", str(written)]).exit_code == 0
+    assert not re.search(r" +$", written.read_text(encoding="utf-8"), re.M)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_the_command_line_on_a_narrow_terminal():
+    from tests.test_cli import on_a_terminal
+
+    text = on_a_terminal("summary", "resnet50", COLUMNS="80", NO_COLOR="1")
+    assert "Not shown at width 80: Type, Args (keys type, detail)" in text
+    assert "64x112x112" in text and "118.01 M" in text and "25,557,032" in text
