@@ -297,7 +297,9 @@ def _emit(
     keys = None
     if columns is not None:
         if fmt is Format.json:
-            raise fail("--columns picks the columns of table, csv and markdown; json has every field")
+            raise fail(
+                "--columns picks the columns of table, csv and markdown; json has every field"
+            )
         keys = render.parse_columns(columns)
     if fmt is Format.json:
         text = render.to_json(report, depth) + "\n"

@@ -183,8 +183,10 @@ def percent(part: Any, whole: Any) -> str:
     return exact_text(plain(sympy.cancel(100 * sympy.sympify(part) / sympy.sympify(whole))))
 
 
-def _text_column(key: str, header: str, cell: Callable[[Row], str], priority: int, wrap: bool) -> Column:
-    return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=wrap)
+def _text_column(key: str, header: str, priority: int) -> Column:
+    """Text that may wrap: the layer's path, type, arguments."""
+    cell: Callable[[Row], str] = lambda r: getattr(r, key)  # noqa: E731
+    return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=True)
 
 
 def _shape_column(key: str, header: str, cell: Callable[[Row], str], priority: int) -> Column:
@@ -193,27 +195,38 @@ def _shape_column(key: str, header: str, cell: Callable[[Row], str], priority: i
     return Column(key, header, cell, raw, numeric=False, priority=priority)
 
 
+def _number_column(
+    key: str, header: str, value: Callable[[Row], Any], fmt: Callable[[Any], str], priority: int
+) -> Column:
+    return Column(key, header, lambda r: fmt(value(r)), value, priority=priority)
+
+
+def _rf_column(key: str, header: str, attr: str, priority: int) -> Column:
+    return Column(
+        key, header, lambda r: _pair(_rf_axes(r, attr)), lambda r: _rf_axes(r, attr),
+        priority=priority,
+    )
+
+
 # Priorities: the layer's name goes last, then its output shape, then the figure each view is
 # about (params, MACs, RF); the text columns (Type, Args) go first, as they are the widest.
 COLUMNS = {
-    "path": _text_column("path", "Layer", lambda r: r.path, 100, wrap=True),
-    "type": _text_column("type", "Type", lambda r: r.type, 20, wrap=True),
-    "detail": _text_column("detail", "Args", lambda r: r.detail, 10, wrap=True),
+    "path": _text_column("path", "Layer", 100),
+    "type": _text_column("type", "Type", 20),
+    "detail": _text_column("detail", "Args", 10),
     "input": _shape_column("input", "Input", lambda r: format_shape(r.input), 40),
     "output": _shape_column("output", "Output", lambda r: _copies(r) + format_shape(r.output), 90),
-    "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params, priority=80),
+    "params": _number_column("params", "Params", lambda r: r.params, grouped, 80),
     "params%": Column("params%", "% params", str, str, priority=35, share="params"),
-    "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers, priority=30),
-    "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs, priority=80),
+    "buffers": _number_column("buffers", "Buffers", lambda r: r.buffers, grouped, 30),
+    "macs": _number_column("macs", "MACs", lambda r: r.macs, human, 80),
     "macs%": Column("macs%", "% MACs", str, str, priority=35, share="macs"),
-    "flops": Column("flops", "FLOPs", lambda r: human(2 * r.macs), lambda r: 2 * r.macs, priority=50),
-    "extra_flops": Column(
-        "extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops, priority=30
-    ),
-    "elements": Column("elements", "Activations", lambda r: human(r.elements), lambda r: r.elements, priority=50),
-    "rf_size": Column("rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size"), priority=70),
-    "rf_jump": Column("rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump"), priority=45),
-    "rf_start": Column("rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start"), priority=30),
+    "flops": _number_column("flops", "FLOPs", lambda r: 2 * r.macs, human, 50),
+    "extra_flops": _number_column("extra_flops", "Other ops", lambda r: r.extra_flops, human, 30),
+    "elements": _number_column("elements", "Activations", lambda r: r.elements, human, 50),
+    "rf_size": _rf_column("rf_size", "RF", "size", 70),
+    "rf_jump": _rf_column("rf_jump", "Jump", "jump", 45),
+    "rf_start": _rf_column("rf_start", "Start", "start", 30),
 }
 
 VIEWS = {

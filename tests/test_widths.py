@@ -118,7 +118,8 @@ def check(model: str, view: str, width: int, keys: tuple[str, ...] | None = None
     keys = keys or render.VIEWS[view]
     gone = left_out(text, keys)
     lines = text.splitlines()
-    header = lines[next(i for i, line in enumerate(lines) if line.lstrip()[:1] in "─━" and line.strip()) - 1]
+    rule = next(i for i, line in enumerate(lines) if line.strip() and line.lstrip()[0] in "─━")
+    header = lines[rule - 1]
     for key in keys:  # a column is in the header, or announced as left out; never both
         shown = re.search(r"(?<!\S)" + re.escape(render.COLUMNS[key].header) + r"(?!\S)", header)
         assert bool(shown) != (key in gone), (model, view, width, key, header)
