@@ -139,8 +139,8 @@ def json_value(value: Any) -> Any:
 class Column:
     """One column of the per-layer table (and of CSV and Markdown). `priority`: when the columns
     do not fit a terminal, the lowest go first (render.fit_columns); `wrap`: a text cell that may
-    wrap onto more lines (names, arguments); every other cell is a number or a shape, and is
-    printed whole. `share`: a percent-of-total column, of the row's params or macs."""
+    wrap onto more lines (names, arguments); every other cell (a number, a shape, a layer type)
+    is printed whole. `share`: a percent-of-total column, of the row's params or macs."""
 
     key: str
     header: str
@@ -183,10 +183,10 @@ def percent(part: Any, whole: Any) -> str:
     return exact_text(plain(sympy.cancel(100 * sympy.sympify(part) / sympy.sympify(whole))))
 
 
-def _text_column(key: str, header: str, priority: int) -> Column:
-    """Text that may wrap: the layer's path, type, arguments."""
+def _text_column(key: str, header: str, priority: int, wrap: bool = True) -> Column:
+    """Text: the layer's path and arguments, which may wrap, and its type (one word, whole)."""
     cell: Callable[[Row], str] = lambda r: getattr(r, key)  # noqa: E731
-    return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=True)
+    return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=wrap)
 
 
 def _shape_column(key: str, header: str, cell: Callable[[Row], str], priority: int) -> Column:
@@ -212,7 +212,7 @@ def _rf_column(key: str, header: str, attr: str, priority: int) -> Column:
 # about (params, MACs, RF); the text columns (Type, Args) go first, as they are the widest.
 COLUMNS = {
     "path": _text_column("path", "Layer", 100),
-    "type": _text_column("type", "Type", 20),
+    "type": _text_column("type", "Type", 20, wrap=False),
     "detail": _text_column("detail", "Args", 10),
     "input": _shape_column("input", "Input", lambda r: format_shape(r.input), 40),
     "output": _shape_column("output", "Output", lambda r: _copies(r) + format_shape(r.output), 90),
@@ -630,7 +630,8 @@ def fit_columns(
     natural width of each). A number or shape column is as wide as its widest cell (header and
     Total included); a text column that wraps may shrink to MIN_WRAP. While the table is too
     wide, the column of lowest priority is left out; then those left out are put back, highest
-    priority first, where they still fit. The table width is Σ widths + 3·(n − 1) + 2."""
+    priority first, where they still fit; the width to spare widens the wrapped columns, the
+    Layer column first. The table width is Σ widths + 3·(n − 1) + 2."""
     n = len(columns)
     natural = [max(_cell_len(line[i]) for line in lines) for i in range(n)]
     least = [
@@ -655,12 +656,10 @@ def fit_columns(
             kept = sorted([*kept, i])
     widths = list(least)
     spare = width - needs(kept, widths)
-    while spare > 0:  # widen the narrowest wrapped column, one cell at a time
-        short = [i for i in kept if widths[i] < natural[i]]
-        if not short:
-            break
-        widths[min(short, key=lambda i: widths[i])] += 1
-        spare -= 1
+    for i in sorted(kept, key=lambda i: -columns[i].priority):  # the Layer column first
+        extra = min(spare, natural[i] - widths[i])
+        widths[i] += extra
+        spare -= extra
     return kept, widths, natural
 
 
