@@ -438,7 +438,7 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
             render.human(report.totals.macs),
             arch.description or arch.title,
         )
-    render.print_table(console, table)
+    render.print_trimmed(console, table)
 
 
 @app.command("show")
@@ -806,7 +806,7 @@ def verify_command(
         from rich.table import Table
         from rich.text import Text
 
-        from .render import print_table, printable
+        from .render import print_trimmed, printable
 
         console = _console()
         table = Table(
@@ -831,7 +831,7 @@ def verify_command(
                 grouped(c.allocated_params),
                 "✓" if c.ok else "✗",
             )
-        print_table(console, table)
+        print_trimmed(console, table)
         total = sum(c.allocated_params for c in result.checks)
         print(
             f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "

@@ -195,6 +195,6 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
         table.add_column(h, justify="right")
     for cells in body:
         table.add_row(*cells)
-    from .render import print_table
+    from .render import print_trimmed
 
-    print_table(console, table)
+    print_trimmed(console, table)

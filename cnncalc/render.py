@@ -600,16 +600,17 @@ def render_table(
         )
     console.file.write(text)
     if len(kept) < len(columns):
-        from rich.text import Text
-
         left = [columns[i] for i in range(len(columns)) if i not in kept]
         note = (
             f"Not shown at width {console.width}: {', '.join(c.header for c in left)} (keys "
             f"{', '.join(c.key for c in left)}); use --columns, a wider terminal or --format csv"
         )
-        print_table(console, Text(note))  # one line, wrapped between words if need be
+        console.file.write(wrap_words(note, console.width))  # one line, or more on a terminal
     for line in summary_lines(report, view):
-        console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
+        if console.is_terminal:  # wrapped between words, so no number is split at the edge
+            console.file.write(wrap_words(printable(line), console.width))
+        else:
+            console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
 
 
 SEPARATOR = 3  # between two columns: a pad, box.SIMPLE's blank rule, a pad
@@ -673,9 +674,25 @@ def strip_line_ends(text: str) -> str:
     return _LINE_END.sub(lambda m: "".join(_ESCAPE.findall(m.group())), text)
 
 
-def print_table(console: Any, table: Any) -> None:
-    """Print a rich renderable with the spaces at its line ends dropped (rich pads every cell
-    and centres titles; a plain-text line should not end in spaces)."""
+_UNIT = re.compile(r"(?<=\d) (?=(?:[KMGT]|MiB|B)\b)")
+
+
+def wrap_words(text: str, width: int) -> str:
+    """Lines of at most `width` cells, broken only at spaces, never between a number and its
+    unit (9.61 M, 97.49 MiB); a word longer than the width stays whole on its own line."""
+    import textwrap
+
+    if _cell_len(text) <= width:
+        return text + "\n"
+    glued = _UNIT.sub("\xa0", text)  # textwrap breaks at ASCII whitespace only
+    lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False)
+    return "".join(line.replace("\xa0", " ") + "\n" for line in lines)
+
+
+def print_trimmed(console: Any, table: Any) -> None:
+    """Print a rich renderable (a table, a Text wrapped between words) with the spaces at its
+    line ends dropped: rich pads every cell and centres titles, and a line of plain text
+    should not end in spaces."""
     with console.capture() as capture:
         console.print(table, crop=False)
     console.file.write(strip_line_ends(capture.get()))

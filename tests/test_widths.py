@@ -140,6 +140,10 @@ def check(model: str, view: str, width: int, keys: tuple[str, ...] | None = None
             if key in TOTALS and key not in gone:
                 figure = TOTALS[key](totals)
                 assert whole(figure).search(total), (model, view, width, key, figure, total)
+    for line in render.summary_lines(report(model), view):  # wrapped, but no figure split
+        for figure in re.findall(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?: (?:[KMGT]|MiB)\b)?", line):
+            on_one_line = r"(?<![\w.,])" + re.escape(figure) + r"(?![\d]|[.,]\d)"
+            assert re.search(on_one_line, text), (model, view, width, figure, line)
     assert not re.search(r" +$", text, re.M), "a line ends in a space"
 
 
