@@ -278,6 +278,14 @@ OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite the --output file.")]
+ColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Columns to show, in order, by key: path, type, detail, input, output, params, "
+        "params%, buffers, macs, macs%, flops, extra_flops, elements, rf_size, rf_jump, rf_start.",
+    ),
+]
 
 
 def _analyze(
@@ -294,18 +302,25 @@ def _analyze(
 
 def _emit(
     report: Any, view: str, fmt: Format, depth: int | None, output: Path | None = None,
-    force: bool = False,
+    force: bool = False, columns: str | None = None,
 ) -> None:
     from . import render
 
+    keys = None
+    if columns is not None:
+        if fmt is Format.json:
+            raise fail(
+                "--columns picks the columns of table, csv and markdown; json has every field"
+            )
+        keys = render.parse_columns(columns)
     if fmt is Format.json:
         text = render.to_json(report, depth) + "\n"
     elif fmt is Format.csv:
-        text = render.to_csv(report, view, depth)
+        text = render.to_csv(report, view, depth, keys)
     elif fmt is Format.markdown:
-        text = render.to_markdown(report, view, depth)
+        text = render.to_markdown(report, view, depth, keys)
     elif output is None:
-        render.render_table(report, view, _console(), depth)
+        render.render_table(report, view, _console(), depth, keys)
         return
     else:
         import io
@@ -316,7 +331,7 @@ def _emit(
         console = Console(
             file=buffer, width=10_000, no_color=True, highlight=False, soft_wrap=True
         )
-        render.render_table(report, view, console, depth)
+        render.render_table(report, view, console, depth, keys)
         text = buffer.getvalue()
     _write(text, output, force)
 
@@ -363,8 +378,11 @@ def _view_command(view: str, doc: str) -> None:
         format: FormatOpt = Format.table,
         output: OutputOpt = None,
         force: ForceOpt = False,
+        columns: ColumnsOpt = None,
     ) -> None:
-        _emit(_analyze(arch, input, set_, batch, dtype), view, format, depth, output, force)
+        _emit(
+            _analyze(arch, input, set_, batch, dtype), view, format, depth, output, force, columns
+        )
 
     command.__doc__ = doc
     app.command(view, short_help=SHORT_HELP[view])(command)
@@ -455,7 +473,7 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
             render.human(report.totals.macs),
             arch.description or arch.title,
         )
-    console.print(table)
+    render.print_trimmed(console, table)
 
 
 @app.command("show", short_help=SHORT_HELP["show"])
@@ -825,7 +843,7 @@ def verify_command(
         from rich.table import Table
         from rich.text import Text
 
-        from .render import printable
+        from .render import print_trimmed, printable
 
         console = _console()
         table = Table(
@@ -850,7 +868,7 @@ def verify_command(
                 grouped(c.allocated_params),
                 "✓" if c.ok else "✗",
             )
-        console.print(table)
+        print_trimmed(console, table)
         total = sum(c.allocated_params for c in result.checks)
         print(
             f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "

@@ -195,4 +195,6 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
         table.add_column(h, justify="right")
     for cells in body:
         table.add_row(*cells)
-    console.print(table)
+    from .render import print_trimmed
+
+    print_trimmed(console, table)

@@ -6,8 +6,9 @@ import csv
 import functools
 import io
 import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -136,11 +137,19 @@ def json_value(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Column:
+    """One column of the per-layer table (and of CSV and Markdown). `priority`: when the columns
+    do not fit a terminal, the lowest go first (render.fit_columns); `wrap`: a text cell that may
+    wrap onto more lines (names, arguments); every other cell (a number, a shape, a layer type)
+    is printed whole. `share`: a percent-of-total column, of the row's params or macs."""
+
     key: str
     header: str
     cell: Callable[[Row], str]
     raw: Callable[[Row], Any]
     numeric: bool = True
+    priority: int = 0
+    wrap: bool = False
+    share: str = ""
 
 
 def _rf_axes(row: Row, attr: str) -> tuple[Any, Any] | None:
@@ -167,39 +176,64 @@ def _copies(row: Row) -> str:
     return "" if row.copies == 1 else f"{exact_text(row.copies)}×"
 
 
+def percent(part: Any, whole: Any) -> str:
+    """100·part/whole with two decimals, rounded half to even from the exact Fraction (never a
+    float: 1.5 is 1.50, not 1.4999999); `-` when the whole is 0; a symbolic share simplified."""
+    part, whole = plain(part), plain(whole)
+    if whole == 0:
+        return "-"
+    if isinstance(part, (int, Fraction)) and isinstance(whole, (int, Fraction)):
+        share = Fraction(100) * part / whole
+        return decimal(share.numerator, share.denominator)
+    import sympy
+
+    return exact_text(plain(sympy.cancel(100 * sympy.sympify(part) / sympy.sympify(whole))))
+
+
+def _text_column(key: str, header: str, priority: int, wrap: bool = True) -> Column:
+    """Text: the layer's path and arguments, which may wrap, and its type (one word, whole)."""
+    cell: Callable[[Row], str] = lambda r: getattr(r, key)  # noqa: E731
+    return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=wrap)
+
+
+def _shape_column(key: str, header: str, cell: Callable[[Row], str], priority: int) -> Column:
+    """A shape is printed whole like a number, but left-aligned like text."""
+    raw: Callable[[Row], Any] = lambda r: format_shape(getattr(r, key))  # noqa: E731
+    return Column(key, header, cell, raw, numeric=False, priority=priority)
+
+
+def _number_column(
+    key: str, header: str, value: Callable[[Row], Any], fmt: Callable[[Any], str], priority: int
+) -> Column:
+    return Column(key, header, lambda r: fmt(value(r)), value, priority=priority)
+
+
+def _rf_column(key: str, header: str, attr: str, priority: int) -> Column:
+    return Column(
+        key, header, lambda r: _pair(_rf_axes(r, attr)), lambda r: _rf_axes(r, attr),
+        priority=priority,
+    )
+
+
+# Priorities: the layer's name goes last, then its output shape, then the figure each view is
+# about (params, MACs, RF); the text columns (Type, Args) go first, as they are the widest.
 COLUMNS = {
-    "path": Column("path", "Layer", lambda r: r.path, lambda r: r.path, False),
-    "type": Column("type", "Type", lambda r: r.type, lambda r: r.type, False),
-    "detail": Column("detail", "Args", lambda r: r.detail, lambda r: r.detail, False),
-    "input": Column(
-        "input", "Input", lambda r: format_shape(r.input), lambda r: format_shape(r.input), False
-    ),
-    "output": Column(
-        "output",
-        "Output",
-        lambda r: _copies(r) + format_shape(r.output),
-        lambda r: format_shape(r.output),
-        False,
-    ),
-    "params": Column("params", "Params", lambda r: grouped(r.params), lambda r: r.params),
-    "buffers": Column("buffers", "Buffers", lambda r: grouped(r.buffers), lambda r: r.buffers),
-    "macs": Column("macs", "MACs", lambda r: human(r.macs), lambda r: r.macs),
-    "flops": Column("flops", "FLOPs", lambda r: human(2 * r.macs), lambda r: 2 * r.macs),
-    "extra_flops": Column(
-        "extra_flops", "Other ops", lambda r: human(r.extra_flops), lambda r: r.extra_flops
-    ),
-    "elements": Column(
-        "elements", "Activations", lambda r: human(r.elements), lambda r: r.elements
-    ),
-    "rf_size": Column(
-        "rf_size", "RF", lambda r: _pair(_rf_axes(r, "size")), lambda r: _rf_axes(r, "size")
-    ),
-    "rf_jump": Column(
-        "rf_jump", "Jump", lambda r: _pair(_rf_axes(r, "jump")), lambda r: _rf_axes(r, "jump")
-    ),
-    "rf_start": Column(
-        "rf_start", "Start", lambda r: _pair(_rf_axes(r, "start")), lambda r: _rf_axes(r, "start")
-    ),
+    "path": _text_column("path", "Layer", 100),
+    "type": _text_column("type", "Type", 20, wrap=False),
+    "detail": _text_column("detail", "Args", 10),
+    "input": _shape_column("input", "Input", lambda r: format_shape(r.input), 40),
+    "output": _shape_column("output", "Output", lambda r: _copies(r) + format_shape(r.output), 90),
+    "params": _number_column("params", "Params", lambda r: r.params, grouped, 80),
+    "params%": Column("params%", "% params", str, str, priority=35, share="params"),
+    "buffers": _number_column("buffers", "Buffers", lambda r: r.buffers, grouped, 30),
+    "macs": _number_column("macs", "MACs", lambda r: r.macs, human, 80),
+    "macs%": Column("macs%", "% MACs", str, str, priority=35, share="macs"),
+    "flops": _number_column("flops", "FLOPs", lambda r: 2 * r.macs, human, 50),
+    "extra_flops": _number_column("extra_flops", "Other ops", lambda r: r.extra_flops, human, 30),
+    "elements": _number_column("elements", "Activations", lambda r: r.elements, human, 50),
+    "rf_size": _rf_column("rf_size", "RF", "size", 70),
+    "rf_jump": _rf_column("rf_jump", "Jump", "jump", 45),
+    "rf_start": _rf_column("rf_start", "Start", "start", 30),
 }
 
 VIEWS = {
@@ -211,6 +245,41 @@ VIEWS = {
         "path", "type", "detail", "output", "params", "macs", "elements", "rf_size", "rf_jump",
     ),
 }
+
+
+def parse_columns(text: str) -> tuple[str, ...]:
+    """`--columns path,params,params%`: keys of COLUMNS (any letter case), in the order given."""
+    from .errors import SpecError
+    from .loader import _suggest
+
+    keys = tuple(part.strip().lower() for part in text.split(","))
+    known = ", ".join(COLUMNS)
+    for key in keys:
+        if key not in COLUMNS:
+            name = printable(key) if key else "(empty)"
+            raise SpecError(
+                f"--columns: unknown column {name!r}{_suggest(key, COLUMNS)} (the columns: {known})"
+            )
+    twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+    if twice is not None:
+        raise SpecError(f"--columns: {twice!r} is named twice")
+    return keys
+
+
+def view_columns(report: Report, view: str, keys: tuple[str, ...] | None = None) -> list[Column]:
+    """The view's columns, or those `keys` name, with the percent columns bound to the totals."""
+    columns = [COLUMNS[k] for k in (VIEWS[view] if keys is None else keys)]
+    return [_share(c, report) if c.share else c for c in columns]
+
+
+def _share(column: Column, report: Report) -> Column:
+    whole = getattr(report.totals, column.share)
+
+    def cell(row: Row) -> str:
+        return percent(getattr(row, column.share), whole)
+
+    return replace(column, cell=cell, raw=cell)
+
 
 # ------------------------------------------------------------------ JSON
 
@@ -418,8 +487,10 @@ def _raw_cell(value: Any) -> str:
     return value if isinstance(value, str) else csv_text(value)
 
 
-def to_csv(report: Report, view: str, depth: int | None = None) -> str:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+def to_csv(
+    report: Report, view: str, depth: int | None = None, keys: tuple[str, ...] | None = None
+) -> str:
+    columns = view_columns(report, view, keys)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.key for c in columns])
@@ -428,8 +499,10 @@ def to_csv(report: Report, view: str, depth: int | None = None) -> str:
     return buffer.getvalue()
 
 
-def to_markdown(report: Report, view: str, depth: int | None = None) -> str:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+def to_markdown(
+    report: Report, view: str, depth: int | None = None, keys: tuple[str, ...] | None = None
+) -> str:
+    columns = view_columns(report, view, keys)
     lines = [
         f"**{printable(report.name)}**: input {format_shape(report.input)}, "
         f"output {format_shape(report.output)}",
@@ -503,8 +576,14 @@ def summary_lines(report: Report, view: str) -> list[str]:
     return lines
 
 
-def render_table(report: Report, view: str, console: Any, depth: int | None = None) -> None:
-    columns = [COLUMNS[k] for k in VIEWS[view]]
+def render_table(
+    report: Report, view: str, console: Any, depth: int | None = None,
+    keys: tuple[str, ...] | None = None,
+) -> None:
+    """The table, then the summary lines. Numbers and shapes are printed whole at any width: when
+    the columns do not fit the console, whole columns are left out (lowest priority first) and a
+    line under the table names them. No line ends in a space."""
+    columns = view_columns(report, view, keys)
     title = printable(report.name + (f" — {report.title}" if report.title else ""))
     caption = f"input {format_shape(report.input)} · batch {report.batch} · {report.dtype}"
     if report.bindings:
@@ -513,7 +592,9 @@ def render_table(report: Report, view: str, console: Any, depth: int | None = No
     totals = {
         "path": "Total",
         "params": grouped(report.totals.params),
+        "params%": percent(report.totals.params, report.totals.params),
         "macs": human(report.totals.macs),
+        "macs%": percent(report.totals.macs, report.totals.macs),
         "flops": human(report.totals.flops),
         "extra_flops": human(sum(report.totals.extra_flops.values())),
         "elements": human(report.totals.activation_elements),
@@ -521,21 +602,121 @@ def render_table(report: Report, view: str, console: Any, depth: int | None = No
     footed = view in ("params", "flops", "summary")
     footer = [totals.get(c.key, "") for c in columns] if footed else None
     cells = [[printable(c.cell(row)) for c in columns] for row in report.collapsed(depth)]
+    lines = [[c.header for c in columns], *cells, *([footer] if footer is not None else [])]
+    kept, widths, natural = fit_columns(columns, lines, console.width)
     text = None
-    if not console.is_terminal:
-        text = _plain_table(console, title, caption, columns, cells, footer)
-    if text is not None:
-        console.file.write(text)
-    else:
-        console.print(_rich_table(console, title, caption, columns, cells, footer))
+    if not console.is_terminal and widths == natural:
+        text = _plain_table(title, caption, columns, cells, footer, widths)
+    if text is None:
+        text = strip_line_ends(
+            _rich_table(console, title, caption, columns, cells, footer, kept, widths)
+        )
+    console.file.write(text)
+    if len(kept) < len(columns):
+        left = [columns[i] for i in range(len(columns)) if i not in kept]
+        note = (
+            f"Not shown at width {console.width}: {', '.join(c.header for c in left)} (keys "
+            f"{', '.join(c.key for c in left)}); use --columns, a wider terminal or --format csv"
+        )
+        console.file.write(wrap_words(note, console.width))  # one line, or more on a terminal
     for line in summary_lines(report, view):
-        console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
+        if console.is_terminal:  # wrapped between words, so no number is split at the edge
+            console.file.write(wrap_words(printable(line), console.width))
+        else:
+            console.print(printable(line), highlight=False, markup=False, soft_wrap=True)
+
+
+SEPARATOR = 3  # between two columns: a pad, box.SIMPLE's blank rule, a pad
+EDGES = 2  # box.SIMPLE's blank edges; no padding outside them (pad_edge=False)
+MIN_WRAP = 12  # a text column that wraps is not made narrower than this (or its header)
+
+
+def _cell_len(value: str) -> int:
+    from rich.cells import cell_len
+
+    return len(value) if value.isascii() else cell_len(value)
+
+
+def fit_columns(
+    columns: list[Column], lines: list[list[str]], width: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Which columns fit in `width` and how wide each is: (indices kept, width of each column,
+    natural width of each). A number or shape column is as wide as its widest cell (header and
+    Total included); a text column that wraps may shrink to MIN_WRAP. While the table is too
+    wide, the column of lowest priority is left out; then those left out are put back, highest
+    priority first, where they still fit; the width to spare widens the wrapped columns, the
+    Layer column first. The table width is Σ widths + 3·(n − 1) + 2."""
+    n = len(columns)
+    natural = [max(_cell_len(line[i]) for line in lines) for i in range(n)]
+    least = [
+        min(natural[i], max(_cell_len(c.header), MIN_WRAP)) if c.wrap else natural[i]
+        for i, c in enumerate(columns)
+    ]
+
+    def needs(indices: list[int], sizes: list[int]) -> int:
+        return sum(sizes[i] for i in indices) + SEPARATOR * (len(indices) - 1) + EDGES
+
+    kept = list(range(n))
+    if needs(kept, natural) <= width:
+        return kept, natural, natural
+    left: list[int] = []
+    for i in sorted(kept, key=lambda i: columns[i].priority):
+        if needs(kept, least) <= width or len(kept) == 1:
+            break
+        kept.remove(i)
+        left.append(i)
+    for i in sorted(left, key=lambda i: -columns[i].priority):
+        if needs(sorted([*kept, i]), least) <= width:
+            kept = sorted([*kept, i])
+    widths = list(least)
+    spare = width - needs(kept, widths)
+    for i in sorted(kept, key=lambda i: -columns[i].priority):  # the Layer column first
+        extra = min(spare, natural[i] - widths[i])
+        widths[i] += extra
+        spare -= extra
+    return kept, widths, natural
+
+
+_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_LINE_END = re.compile(r"(?:[ ]|\x1b\[[0-9;]*m)+$", re.MULTILINE)
+
+
+def strip_line_ends(text: str) -> str:
+    """Drop the spaces at the end of each line (rich pads cells and centres titles), keeping
+    the colour codes found among them."""
+    return _LINE_END.sub(lambda m: "".join(_ESCAPE.findall(m.group())), text)
+
+
+_UNIT = re.compile(r"(?<=\d) (?=(?:[KMGT]|MiB|B)\b)")
+
+
+def wrap_words(text: str, width: int) -> str:
+    """Lines of at most `width` cells, broken only at spaces, never between a number and its
+    unit (9.61 M, 97.49 MiB); a word longer than the width stays whole on its own line."""
+    import textwrap
+
+    if _cell_len(text) <= width:
+        return text + "\n"
+    glued = _UNIT.sub("\xa0", text)  # textwrap breaks at ASCII whitespace only
+    lines = textwrap.wrap(glued, width, break_long_words=False, break_on_hyphens=False)
+    return "".join(line.replace("\xa0", " ") + "\n" for line in lines)
+
+
+def print_trimmed(console: Any, table: Any) -> None:
+    """Print a rich renderable (a table, a Text wrapped between words) with the spaces at its
+    line ends dropped: rich pads every cell and centres titles, and a line of plain text
+    should not end in spaces."""
+    with console.capture() as capture:
+        console.print(table, crop=False)
+    console.file.write(strip_line_ends(capture.get()))
 
 
 def _rich_table(
     console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
-    footer: list[str] | None,
-) -> Any:
+    footer: list[str] | None, kept: list[int], widths: list[int],
+) -> str:
+    """The table as rich draws it, every column at the width fit_columns gave: a number's
+    column is exactly as wide as its widest cell and never wraps, so no number is cut."""
     from rich import box
     from rich.table import Table
     from rich.text import Text  # plain Text, never markup: a title "[/x]" is text, not a tag
@@ -551,64 +732,48 @@ def _rich_table(
         show_footer=footer is not None,
         pad_edge=False,
     )
-    for i, c in enumerate(columns):
+    for i in kept:
+        c = columns[i]
         table.add_column(
             c.header,
             footer=footer[i] if footer is not None else "",
             justify="right" if c.numeric else "left",
-            no_wrap=True,
-            overflow="fold",
+            width=widths[i],
+            min_width=widths[i],  # rich's last resort shrinks every column; this undoes it
+            no_wrap=not c.wrap,
+            overflow="fold",  # a path without spaces wider than its column
         )
     for row in cells:
-        table.add_row(*(Text(v) for v in row))
-    return table
+        table.add_row(*(Text(row[i]) for i in kept))
+    with console.capture() as capture:
+        console.print(table, crop=False)  # too narrow even so: longer lines, nothing cut
+    return capture.get()
 
 
 def _plain_table(
-    console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
-    footer: list[str] | None,
-) -> str | None:
+    title: str, caption: str, columns: list[Column], cells: list[list[str]],
+    footer: list[str] | None, widths: list[int],
+) -> str:
     """The text rich's Table gives on a plain console (box.SIMPLE, no padding at the edges,
-    nothing wrapped), written directly: rich takes about a millisecond a row, so 200,000 rows
-    took minutes. None when the table is wider than the console (rich then folds cells).
-    Every cell is literal text, as in `_rich_table` (rich.Text, never markup), so the output
-    is the same character for character."""
-    from rich.cells import cell_len
-
-    def text(value: str) -> str:
-        return value
-
-    lines = [[text(c.header) for c in columns]]
-    lines.extend([text(v) for v in row] for row in cells)
-    if footer is not None:
-        lines.append([text(v) for v in footer])
-    widths = [0] * len(columns)
-    for line in lines:
-        for i, value in enumerate(line):
-            n = len(value) if value.isascii() else cell_len(value)
-            if n > widths[i]:
-                widths[i] = n
+    nothing wrapped) when every column has its natural width, written directly: rich takes
+    about a millisecond a row, so 200,000 rows took minutes. Every cell is literal text, as
+    in `_rich_table` (rich.Text, never markup), so the output is the same character for
+    character, the spaces at line ends dropped as there."""
     last = len(columns) - 1
-    # pad_edge=False: no pad outside the first and last columns; one space each side between
-    width = sum(widths) + 3 * last + 2
-    if width > console.width:
-        return None
     right = [c.numeric for c in columns]
 
     def row_text(values: list[str]) -> str:
         parts = []
         for i, value in enumerate(values):
-            gap = widths[i] - (len(value) if value.isascii() else cell_len(value))
-            cell = " " * gap + value if right[i] else value + " " * gap
-            parts.append(cell)
-        return " " + "   ".join(parts) + " "
+            gap = widths[i] - _cell_len(value)
+            parts.append(" " * gap + value if right[i] else value + " " * gap)
+        return (" " + "   ".join(parts)).rstrip()
 
-    rule = " " + "─" * (width - 2) + " "
-    blank = " " * width
-    out = [text(title), blank, row_text(lines[0]), rule]
-    body = lines[1 : len(lines) - (footer is not None)]
-    out.extend(row_text(v) for v in body)
+    width = sum(widths) + SEPARATOR * last + EDGES
+    rule = " " + "─" * (width - 2)
+    out = [title.rstrip(), "", row_text([c.header for c in columns]), rule]
+    out.extend(row_text(v) for v in cells)
     if footer is not None:
-        out.extend([rule, row_text(lines[-1])])
-    out.extend([blank, text(caption)])
+        out.extend([rule, row_text(footer)])
+    out.extend(["", caption.rstrip()])
     return "\n".join(out) + "\n"

@@ -1,0 +1,236 @@
+"""Tables never cut a number (issue 11, item 2). Every table view of five zoo networks is drawn
+on a forced terminal of 60 to 200 columns, through the same render_table the CLI uses, and
+every figure of the view's JSON (params, MACs and FLOPs in human form, shapes, receptive field
+size, jump and start, the Total row) must appear whole, in row order; a column left out for
+width must be named in the line under the table. Printing a cell whole is what is tested:
+the figures are taken from the JSON, not from the table's own cells."""
+
+from __future__ import annotations
+
+import decimal
+import io
+import json
+import re
+import sys
+from fractions import Fraction
+from functools import cache
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from cnncalc import analyze, render
+from cnncalc.cli import app
+
+runner = CliRunner()
+
+VIEWS = ("params", "shapes", "flops", "rf", "summary")
+WIDTHS = (60, 80, 100, 120, 200)
+# Every width for two networks, one narrow width for the rest: rich takes a millisecond a row.
+CASES = [(m, w) for m in ("vgg16", "resnet50") for w in WIDTHS] + [
+    ("densenet121", 80), ("googlenet", 60), ("fcn8s", 100),
+]
+
+
+@cache
+def report(model: str):
+    return analyze(model)
+
+
+@cache
+def document(model: str) -> dict:
+    return json.loads(render.to_json(report(model)))
+
+
+def draw(model: str, view: str, width: int, keys: tuple[str, ...] | None = None) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, width=width, color_system=None)
+    render.render_table(report(model), view, console, keys=keys)
+    return buffer.getvalue()
+
+
+def number(value) -> Fraction | int:
+    return Fraction(value) if isinstance(value, str) else value
+
+
+def pair(values: list, fmt=render.rf_text) -> str:
+    a, b = (number(v) for v in values)
+    return fmt(a) if a == b else f"{fmt(a)}x{fmt(b)}"
+
+
+def shape(dims: list, copies=1) -> str:
+    return ("" if copies == 1 else f"{copies}×") + "x".join(str(d) for d in dims)
+
+
+def share(part: int, whole: int) -> str:
+    """100·part/whole to two places, half to even, through decimal (not render.percent)."""
+    with decimal.localcontext(prec=60):
+        value = decimal.Decimal(100 * part) / decimal.Decimal(whole)
+        return str(value.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_EVEN))
+
+
+# What each column shows of a layer's JSON, formatted independently of the column's own code.
+FIGURES = {
+    "params": lambda x: f"{x['params']:,}",
+    "macs": lambda x: render.human(x["macs"]),
+    "flops": lambda x: render.human(x["flops"]),
+    "extra_flops": lambda x: render.human(x["extra_flops"]),
+    "elements": lambda x: render.human(x["activations"]),
+    "input": lambda x: shape(x["input"]),
+    "output": lambda x: shape(x["output"], x["copies"]),
+    "rf_size": lambda x: pair(x["rf"]["size"]) if x["rf"] else "-",
+    "rf_jump": lambda x: pair(x["rf"]["jump"]) if x["rf"] else "-",
+    "rf_start": lambda x: pair(x["rf"]["start"]) if x["rf"] else "-",
+}
+SHARES = {
+    "params%": lambda x, t: share(x["params"], t["params"]),
+    "macs%": lambda x, t: share(x["macs"], t["macs"]),
+}
+TOTALS = {
+    "params": lambda t: f"{t['params']:,}",
+    "macs": lambda t: render.human(t["macs"]),
+    "flops": lambda t: render.human(t["flops"]),
+    "extra_flops": lambda t: render.human(sum(t["extra_flops"].values())),
+    "elements": lambda t: render.human(t["activations"]),
+    "params%": lambda t: "100.00",
+    "macs%": lambda t: "100.00",
+}
+
+
+def whole(figure: str) -> re.Pattern[str]:
+    """The figure with no digit, letter, separator or point glued to either end."""
+    return re.compile(r"(?<![\w.,×/])" + re.escape(figure) + r"(?![\w.,/])")
+
+
+def left_out(text: str, keys: tuple[str, ...]) -> set[str]:
+    """The keys the line under the table names as not shown (checked against the header)."""
+    flat = " ".join(text.split())  # the line may wrap between words
+    match = re.search(r"Not shown at width \d+: (.*?) \(keys (.*?)\); use --columns", flat)
+    if match is None:
+        return set()
+    gone = match[2].split(", ")
+    assert match[1].split(", ") == [render.COLUMNS[k].header for k in gone]
+    return set(gone)
+
+
+def check(model: str, view: str, width: int, keys: tuple[str, ...] | None = None) -> None:
+    text = draw(model, view, width, keys)
+    keys = keys or render.VIEWS[view]
+    gone = left_out(text, keys)
+    lines = text.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line.strip() and line.lstrip()[0] in "─━")
+    header = lines[rule - 1]
+    for key in keys:  # a column is in the header, or announced as left out; never both
+        shown = re.search(r"(?<!\S)" + re.escape(render.COLUMNS[key].header) + r"(?!\S)", header)
+        assert bool(shown) != (key in gone), (model, view, width, key, header)
+    assert "path" not in gone and "output" not in gone
+    at = text.index(header)
+    totals = document(model)["totals"]
+    for layer in document(model)["layers"]:  # each row's figures, in order, after the last row's
+        for key in keys:
+            if key in gone or (key not in FIGURES and key not in SHARES):
+                continue
+            figure = FIGURES[key](layer) if key in FIGURES else SHARES[key](layer, totals)
+            found = whole(figure).search(text, at)
+            assert found, (model, view, width, layer["path"], key, figure)
+            at = found.start()
+    if view in ("params", "flops", "summary"):
+        total = next(line for line in text.splitlines() if "Total" in line.split())
+        for key in keys:
+            if key in TOTALS and key not in gone:
+                figure = TOTALS[key](totals)
+                assert whole(figure).search(total), (model, view, width, key, figure, total)
+    for line in render.summary_lines(report(model), view):  # wrapped, but no figure split
+        for figure in re.findall(r"(?<![\w.,])\d(?:[\d,.]*\d)?(?: (?:[KMGT]|MiB)\b)?", line):
+            on_one_line = r"(?<![\w.,])" + re.escape(figure) + r"(?![\d]|[.,]\d)"
+            assert re.search(on_one_line, text), (model, view, width, figure, line)
+    assert not re.search(r" +$", text, re.M), "a line ends in a space"
+
+
+@pytest.mark.parametrize(("model", "width"), CASES)
+def test_every_number_whole(model, width):
+    for view in VIEWS:
+        check(model, view, width)
+
+
+def test_a_narrow_terminal_leaves_out_whole_columns_and_says_so():
+    text = draw("resnet50", "summary", 80)
+    assert "Not shown at width 80: Type, Args (keys type, detail); use --columns" in text
+    assert "25,557,032" in text and "64x112x112" in text and "118.01 M" in text
+    assert max(len(line) for line in text.splitlines()[:-8]) <= 80  # the table fits
+    assert "Not shown" not in draw("resnet50", "summary", 200)
+
+
+def test_columns_pick_and_order():
+    keys = ("macs%", "path", "params%", "params")
+    check("vgg16", "params", 80, keys)
+    check("resnet50", "summary", 60, ("path", "output", "macs%", "rf_start", "params%", "buffers"))
+    text = draw("vgg16", "params", 200, keys)
+    header = next(line for line in text.splitlines() if "Layer" in line)
+    assert header.split() == ["%", "MACs", "Layer", "%", "params", "Params"]
+    total = next(line for line in text.splitlines() if "Total" in line)
+    assert total.split() == ["100.00", "Total", "100.00", "138,357,544"]
+    # features.0: 1,792 of 138,357,544 params, 86,704,128 of 15,470,264,320 MACs
+    row = next(line for line in text.splitlines() if line.split()[1:2] == ["features.0"])
+    assert row.split() == ["0.56", "features.0", "0.00", "1,792"]
+    # fc6: 25088·4096 + 4096 = 102,764,544 params (74.2746...%), 102,760,448 MACs (0.6642...%)
+    fc6 = next(line for line in text.splitlines() if line.split()[1:2] == ["classifier.0"])
+    assert fc6.split() == ["0.66", "classifier.0", "74.27", "102,764,544"]
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "text"),
+    [
+        (1, 8, "12.50"),  # exactly 12.5
+        (1, 3, "33.33"),
+        (2, 3, "66.67"),
+        (1, 80000, "0.00"),  # 0.00125: half to even
+        (3, 80000, "0.00"),  # 0.00375 -> 0.00 (below half of 0.01)
+        (1, 400, "0.25"),
+        (1, 1, "100.00"),
+        (0, 0, "-"),
+        (10**30 - 1, 10**30, "100.00"),  # a float would say the same; the Fraction is exact
+        (1, 2 * 10**4, "0.00"),  # 0.005 exactly: half to even gives 0.00, not 0.01
+        (3, 2 * 10**4, "0.02"),  # 0.015 exactly: half to even gives 0.02
+    ],
+)
+def test_percent_is_exact(part, whole, text):
+    assert render.percent(part, whole) == text
+
+
+def test_unknown_column_is_one_line():
+    result = runner.invoke(app, ["params", "vgg16", "--columns", "path,parms"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert "unknown column 'parms'; did you mean 'params'?" in result.stderr
+    assert "rf_start" in result.stderr  # the columns listed
+    result = runner.invoke(app, ["params", "vgg16", "--columns", "params", "-f", "json"])
+    assert result.exit_code == 2
+
+
+def test_columns_help_lists_every_key():
+    result = runner.invoke(app, ["params", "-h"])
+    flat = " ".join(result.output.split())
+    listed = flat[flat.index("by key:") :]
+    assert all(f" {key}," in listed or f" {key}." in listed for key in render.COLUMNS)
+
+
+def test_piped_and_written_tables_end_no_line_in_a_space(tmp_path):
+    for view in VIEWS:
+        result = runner.invoke(app, [view, "googlenet", "--columns", "path,detail,params%,output"])
+        assert result.exit_code == 0 and "googlenet" in result.stdout
+        assert not re.search(r" +$", result.stdout, re.M), view
+    for command in (["list"], ["compare", "3x3-stack", "vs", "7x7"], ["summary", "fcn8s"]):
+        assert not re.search(r" +$", runner.invoke(app, command).stdout, re.M), command
+    written = tmp_path / "rf.txt"
+    assert runner.invoke(app, ["rf", "resnet50", "-o", str(written)]).exit_code == 0
+    assert not re.search(r" +$", written.read_text(encoding="utf-8"), re.M)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_the_command_line_on_a_narrow_terminal():
+    from tests.test_cli import on_a_terminal
+
+    text = on_a_terminal("summary", "resnet50", COLUMNS="80", NO_COLOR="1")
+    assert "Not shown at width 80: Type, Args (keys type, detail)" in text
+    assert "64x112x112" in text and "118.01 M" in text and "25,557,032" in text
