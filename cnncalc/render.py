@@ -632,9 +632,11 @@ MIN_WRAP = 12  # a text column that wraps is not made narrower than this (or its
 
 
 def _cell_len(value: str) -> int:
+    if value.isascii():  # nearly every cell: no import on the hot path (200,000 rows x 9)
+        return len(value)
     from rich.cells import cell_len
 
-    return len(value) if value.isascii() else cell_len(value)
+    return cell_len(value)
 
 
 def fit_columns(
