@@ -116,7 +116,7 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
     """Average |∂(center unit)/∂(input)| over `samples` seeded draws (`uniform`: every weight 1
     on the way back, Luo et al.'s uniform-weight case)."""
     from .engine import analyze_architecture
-    from .verify import NumpyRunner, Traced, _default_target
+    from .verify import NumpyRunner, Traced, target_row
 
     heat = None
     for s in range(samples):
@@ -128,17 +128,8 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
         rows = report.rows
         if any(record[-1] for record in runner.records):
             raise SpecError("the forward pass fails; run `cnncalc verify` first")
-        fake = type("V", (), {"report": report})()
-        if path is None:
-            target = _default_target(fake)
-        else:
-            matches = [i for i, r in enumerate(rows) if r.path == path]
-            if not matches:
-                raise SpecError(f"no layer {path!r} (see `cnncalc shapes` for the paths)")
-            target = matches[0]
+        target = target_row(rows, path)
         out, rf = rows[target].output, rows[target].rf
-        if len(out) != 3:  # as verify --rf says it
-            raise SpecError(f"{rows[target].path} has no spatial output to pick a unit from")
         if rf is None:  # a map reshaped from a flat input
             raise SpecError(f"{rows[target].path} has no receptive field (the input is flat)")
         unit = ((out[1] - 1) // 2, (out[2] - 1) // 2)

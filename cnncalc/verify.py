@@ -26,7 +26,7 @@ from .layers.detection import Crop
 from .layers.pool import MaxPool
 from .layers.upsample import MaxUnpool
 from .nodes import Architecture
-from .report import Report
+from .report import Report, Row
 from .shape import plain
 from .verify_memory import byte_size, check_memory
 
@@ -294,16 +294,23 @@ class MeasuredRF:
         )
 
 
-def _default_target(result: Verification) -> int:
-    """The last feature map larger than 1x1 with a local field (before the global pooling that
-    squeezes it, but after any merge with a global branch)."""
-    rows = result.report.rows
-    for i in range(len(rows) - 1, -1, -1):
-        r = rows[i]
-        is_map = len(r.output) == 3 and tuple(r.output[1:]) != (1, 1)
-        if is_map and r.rf is not None and r.rf[0].local:
-            return i
-    raise SpecError("the network has no feature map to measure a receptive field on")
+def target_row(rows: tuple[Row, ...], path: str | None) -> int:
+    """The index of the row `--layer PATH` names, or by default the last feature map larger
+    than 1x1 with a local field (before the global pooling that squeezes it, but after any
+    merge with a global branch); the row must have a feature map to pick a unit from."""
+    if path is None:
+        for i in range(len(rows) - 1, -1, -1):
+            r = rows[i]
+            is_map = len(r.output) == 3 and tuple(r.output[1:]) != (1, 1)
+            if is_map and r.rf is not None and r.rf[0].local:
+                return i
+        raise SpecError("the network has no feature map to measure a receptive field on")
+    matches = [i for i, r in enumerate(rows) if r.path == path]
+    if not matches:
+        raise SpecError(f"no layer {path!r} (see `cnncalc shapes` for the paths)")
+    if len(rows[matches[0]].output) != 3:
+        raise SpecError(f"{path} has no spatial output to pick a unit from")
+    return matches[0]
 
 
 def _fields(box: Any) -> tuple[tuple[Any, Any], tuple[Any, Any]] | None:
@@ -331,15 +338,7 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
             "the forward pass disagrees with the prediction; the receptive field is measured "
             "only once every layer agrees"
         )
-    if path is None:
-        target = _default_target(result)
-    else:
-        matches = [i for i, r in enumerate(rows) if r.path == path]
-        if not matches:
-            raise SpecError(f"no layer {path!r} (see `cnncalc shapes` for the paths)")
-        target = matches[0]
-        if len(rows[target].output) != 3:
-            raise SpecError(f"{path} has no spatial output to pick a unit from")
+    target = target_row(rows, path)
     row = rows[target]
     shapes = [r.output for r in rows]
     paths = [r.path for r in rows]
