@@ -24,20 +24,19 @@ from typing import Any
 
 from .errors import CnnCalcError
 
-# C0 and C1 control characters, DEL, and the bidirectional overrides that can make a terminal
-# show text other than what is there (Trojan Source, CVE-2021-42574)
-_BIDI = {0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
-_ESCAPES = {
-    c: f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
-    for c in (*range(0x20), *range(0x7F, 0xA0), *_BIDI)
-}
-_ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
-
 
 def one_line(text: str) -> str:
-    """`text` with every control character escaped (`\\x1b`, `\\n`), so that a message quoting
-    a hostile file can neither drive the terminal nor span more than one line."""
-    return text.translate(_ESCAPES)
+    """`text` with every character a terminal would act on escaped as Python writes it
+    (`\\x1b`, `\\n`, `\\u202e`): control characters, DEL, C1, line and paragraph separators and
+    the bidirectional overrides (Trojan Source, CVE-2021-42574), so that a title, a name or a
+    message quoting a hostile file can neither drive the terminal nor span two lines. JSON
+    escapes them itself; CSV carries the data as it is."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def _umask() -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
+from .output import one_line
 from .report import DTYPE_BYTES, AxisRF, Report, Row
 from .shape import format_shape, plain
 
@@ -110,16 +111,7 @@ def rf_text(value: Any) -> str:
     return exact_text(value)
 
 
-def printable(text: str) -> str:
-    """Text for a terminal: control characters (ESC, BEL, CR, DEL, C1) shown escaped as
-    \x1b, \n ..., so a title or a name cannot move the cursor, retitle the window or hide
-    what follows. JSON escapes them itself; CSV carries the data as it is."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-        for ch in text
-    )
+printable = one_line  # the one escaper (cnncalc/output.py), under the name the renderers use
 
 
 def json_value(value: Any) -> Any:
