@@ -521,6 +521,15 @@ def schema_command(output: OutputOpt = None, force: ForceOpt = False) -> None:
 # ------------------------------------------------------------------ single-layer calculator
 
 
+def _text_or_json(command: str, format: Format) -> None:
+    """The commands whose result is not a table of rows take text or JSON: csv or markdown is
+    refused in one line rather than answered with text (issue 11: never a silent fallback)."""
+    if format in (Format.csv, Format.markdown):
+        raise CnnCalcError(
+            f"{command} prints text (--format table) or --format json, not --format {format.value}"
+        )
+
+
 def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, int]:
     """`3` -> (3, 3); `3x5` -> (3, 5); ASCII digits up to CNNCALC_MAX_VALUE."""
     from .cli_args import DIGITS, read_digits, shown
@@ -563,8 +572,7 @@ def conv_calculator(
     the numbers put in. Example: cnncalc conv 56 --kernel 3 --in 128 --out 64 --no-bias."""
     from .layer_calc import conv_report
 
-    if format in (Format.csv, Format.markdown):
-        raise CnnCalcError("conv prints text (--format table) or --format json")
+    _text_or_json("conv", format)
     h, w = _size_pair(size)
     pad: Any = padding if padding in ("same", "valid") else _size_pair(padding, "--padding", 0)
     result = conv_report(
@@ -672,6 +680,7 @@ def sizes_command(
     from . import load
     from .sizes import axis_sizes, describe, probe, same_answer
 
+    _text_or_json("sizes", format)
     architecture = load(arch)
     answers = [axis_sizes(architecture, axis) for axis in (0, 1)]
     if format is Format.json:
@@ -790,6 +799,7 @@ def verify_command(
     from .verify import measure_rf, verify
     from .verify_memory import parse_bytes
 
+    _text_or_json("verify", format)
     limit = parse_bytes(max_memory) if max_memory is not None else None
     architecture = load(arch)
     shape = input_for(architecture, input) if input is not None else None

@@ -416,3 +416,24 @@ def test_golden_params_3x3_stack_symbolic(request):
     assert sympy.expand(expression(table.total["Params"]) - 3 * (9 * c**2 + c)) == 0
     assert table.total["Params"] == "27*C^2 + 3*C"  # three 3x3 convs C -> C with bias
     assert {r["Output"] for r in table.rows} == {"CxHxW"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sizes", "vgg11"],
+        ["verify", "3x3-stack", "--set", "C=2", "--input", "2x8x8"],
+        ["conv", "56", "-k", "3"],
+    ],
+    ids=lambda a: a[0],
+)
+@pytest.mark.parametrize("fmt", ["csv", "markdown"])
+def test_text_or_json_commands_refuse_csv_and_markdown(args, fmt):
+    """sizes and verify used to print their text under -f csv or -f markdown, exit 0."""
+    result = runner.invoke(app, [*args, "-f", fmt])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"cnncalc: error: {args[0]} prints text (--format table) or --format json, not "
+        f"--format {fmt}"
+    )
+    assert result.stdout == ""
