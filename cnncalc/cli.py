@@ -582,7 +582,10 @@ def conv_calculator(
     if format is Format.json:
         import json
 
-        print(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        from .render import SCHEMA_VERSION
+
+        document = {"schema_version": SCHEMA_VERSION, **result.as_json()}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         print("\n".join(result.lines))
 
@@ -678,6 +681,7 @@ def sizes_command(
     """Which input sizes work, per axis: the smallest, those for which no layer drops a real
     pixel (as residues modulo the network's total stride), and the ones near --near."""
     from . import load
+    from .render import SCHEMA_VERSION
     from .sizes import axis_sizes, describe, probe, same_answer
 
     _text_or_json("sizes", format)
@@ -689,6 +693,7 @@ def sizes_command(
         print(
             json.dumps(
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "name": architecture.name,
                     "axes": [
                         {
@@ -794,7 +799,7 @@ def verify_command(
     from . import load
     from .cli_args import input_for, parse_bindings
     from .output import one_line
-    from .render import axes_text, grouped
+    from .render import SCHEMA_VERSION, axes_text, grouped
     from .shape import format_shape
     from .verify import measure_rf, verify
     from .verify_memory import parse_bytes
@@ -822,6 +827,7 @@ def verify_command(
         print(
             json.dumps(
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "name": result.report.name,
                     "input": list(result.report.input),
                     "ok": result.ok and (measured is None or measured.ok),

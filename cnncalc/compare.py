@@ -104,7 +104,7 @@ def _csv(value: Any) -> str:
 def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
     import json
 
-    from .render import exact_text, grouped, json_value
+    from .render import SCHEMA_VERSION, exact_text, grouped, json_value
 
     names = comparison.names
     ratio_headers = [f"{names[0]} / {n}" for n in names[1:]]
@@ -113,6 +113,7 @@ def render_compare(comparison: Comparison, fmt: str, console: Any) -> None:
         print(
             json.dumps(
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "designs": list(names),
                     "rows": [
                         {

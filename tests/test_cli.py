@@ -437,3 +437,21 @@ def test_text_or_json_commands_refuse_csv_and_markdown(args, fmt):
         f"--format {fmt}"
     )
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sizes", "vgg11"],
+        ["verify", "3x3-stack", "--set", "C=2", "--input", "2x8x8"],
+        ["conv", "56", "-k", "3"],
+        ["compare", "3x3-stack", "vs", "7x7"],
+        ["params", "vgg11"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_every_json_document_starts_with_its_schema_version(args):
+    result = runner.invoke(app, [*args, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert next(iter(document.items())) == ("schema_version", 1)
