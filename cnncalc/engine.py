@@ -459,8 +459,7 @@ class _Walker:
             steps = layer.rf_steps(shape) if rf is not None and rf[0].local else None
             new_rf = rf
             if steps is None and rf is not None and rf[0].local:  # flat from here on
-                h, w = (AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
-                new_rf = (h, w)
+                new_rf = receptive_field.made_global(rf)
             elif steps is not None and (len(out) != 3 or covers_map(steps, shape)):
                 new_rf = receptive_field.whole(rf, steps)  # type: ignore[arg-type]
             elif steps is not None:

@@ -60,12 +60,16 @@ def step(
     )
 
 
+def made_global(rf: tuple[AxisRF, AxisRF]) -> tuple[AxisRF, AxisRF]:
+    """The same field, marked global and not local: no path to the unit avoids a global layer."""
+    h, w = (AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in rf)
+    return h, w
+
+
 def whole(rf: tuple[AxisRF, AxisRF], steps: tuple[AxisStep, AxisStep]) -> tuple[AxisRF, AxisRF]:
     """The field of a global layer's unit: the whole map it reads, marked global and not local
     (no path to it avoids the global layer)."""
-    return tuple(  # type: ignore[return-value]
-        AxisRF(a.size, a.jump, a.start, True, False, a.exact) for a in step(rf, steps)
-    )
+    return made_global(step(rf, steps))
 
 
 def span(fields: list[tuple[AxisRF, AxisRF]], axis: int, lo_hi: Any) -> AxisRF:
