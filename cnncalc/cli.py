@@ -6,10 +6,10 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -166,8 +166,6 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 class Format(StrEnum):
     table = "table"
@@ -213,25 +211,6 @@ def _console(stderr: bool = False) -> Any:
         highlight=False,
         soft_wrap=not terminal,
     )
-
-
-def fail(message: str) -> typer.Exit:
-    return typer.Exit(_say(message, 2))
-
-
-def reports_errors(func: F) -> F:
-    """Turn a CnnCalcError into one line on stderr and exit status 2 (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except CnnCalcError as exc:
-            raise fail(str(exc)) from None
-        except RecursionError:
-            raise fail("the architecture nests too deeply to analyse") from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _version(value: bool) -> None:
@@ -309,7 +288,7 @@ def _emit(
     keys = None
     if columns is not None:
         if fmt is Format.json:
-            raise fail(
+            raise CnnCalcError(
                 "--columns picks the columns of table, csv and markdown; json has every field"
             )
         keys = render.parse_columns(columns)
@@ -367,7 +346,6 @@ SHORT_HELP = {
 
 
 def _view_command(view: str, doc: str) -> None:
-    @reports_errors
     def command(
         arch: Arch,
         input: InputOpt = None,
@@ -399,7 +377,6 @@ _view_command("summary", "All columns: shape, parameters, MACs, activations, rec
 
 
 @app.command("list", short_help=SHORT_HELP["list"])
-@reports_errors
 def list_zoo(format: FormatOpt = Format.table) -> None:
     """The built-in zoo, with a one-line description and totals at the default input."""
     from . import analyze, render, zoo
@@ -477,7 +454,6 @@ def list_zoo(format: FormatOpt = Format.table) -> None:
 
 
 @app.command("show", short_help=SHORT_HELP["show"])
-@reports_errors
 def show(arch: Arch, output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print an architecture's YAML, to copy and edit."""
     from . import zoo
@@ -510,7 +486,6 @@ def layer_types() -> None:
 
 
 @app.command("schema", short_help=SHORT_HELP["schema"])
-@reports_errors
 def schema_command(output: OutputOpt = None, force: ForceOpt = False) -> None:
     """Print a JSON Schema of the architecture file, for editors (docs/editor.md)."""
     from .schema import schema_text
@@ -549,7 +524,6 @@ def _size_pair(text: str, option: str = "size", minimum: int = 1) -> tuple[int, 
 
 
 @app.command("conv", short_help=SHORT_HELP["conv"])
-@reports_errors
 def conv_calculator(
     size: Annotated[str, typer.Argument(help="Input height (and width): 224 or 224x160.")],
     kernel: Annotated[str, typer.Option("--kernel", "-k", help="Kernel: 3 or 3x5.")] = "3",
@@ -594,7 +568,6 @@ def conv_calculator(
 
 
 @app.command("compare", short_help=SHORT_HELP["compare"])
-@reports_errors
 def compare(
     designs: Annotated[list[str], typer.Argument(help="ARCH vs ARCH [vs ARCH ...]")],
     input: InputOpt = None,
@@ -622,7 +595,6 @@ def compare(
 
 
 @app.command("convolutionalize", short_help=SHORT_HELP["convolutionalize"])
-@reports_errors
 def convolutionalize_command(
     arch: Arch,
     input: InputOpt = None,
@@ -667,7 +639,6 @@ def convolutionalize_command(
 
 
 @app.command("sizes", short_help=SHORT_HELP["sizes"])
-@reports_errors
 def sizes_command(
     arch: Arch,
     near: Annotated[
@@ -745,7 +716,6 @@ def sizes_command(
 
 
 @app.command("verify", short_help=SHORT_HELP["verify"])
-@reports_errors
 def verify_command(
     arch: Arch,
     input: InputOpt = None,
