@@ -666,11 +666,11 @@ class _Reader:
             if isinstance(top["symbols"], yaml.MappingNode):  # `symbols: {groups: 1}`: defaults
                 given = self.mapping(top["symbols"], "symbols", "symbols")
                 defaults = {k: self.value(v, f"symbols.{k}") for k, v in given.items()}
-                raw: Any = list(defaults)
+                listed: Any = list(defaults)
             else:
-                raw = self.value(top["symbols"], "symbols")
-            if not isinstance(raw, list) or not all(
-                isinstance(s, str) and s.isidentifier() for s in raw
+                listed = self.value(top["symbols"], "symbols")
+            if not isinstance(listed, list) or not all(
+                isinstance(s, str) and s.isidentifier() for s in listed
             ):
                 raise self.error(
                     top["symbols"],
@@ -691,7 +691,7 @@ class _Reader:
                         f"({VALUE_HINT})",
                         self.where(top["symbols"], "symbols"),
                     )
-            symbols = list(raw)
+            symbols = list(listed)
         if "input" not in top:
             raise SpecError(
                 "the file has no `input:` (e.g. `input: [3, 224, 224]`)", self.where(root, "")
