@@ -25,8 +25,10 @@ and Linear (in·out per output vector). A module called twice (torchvision's Res
 `relu`) is recorded twice; its parameters count once in the totals. cnncalc's side is its rows.
 
 The two sides are matched on the layers that hold parameters (conv, linear, batch norm), which
-both sides list in execution order; functional steps (torch.flatten, F.interpolate, `+=`) have
-no module and pooling has no parameters, but a wrong pool shows at the next weight layer. For
+both sides list in execution order (a pair may be up to 8 rows out of order: cnncalc lists a
+residual's shortcut after its body, where RegNet runs its `proj` first); functional steps
+(torch.flatten, F.interpolate, `+=`) have no module and pooling has no parameters, but a wrong
+pool shows at the next weight layer. For
 each pair: the kind (Conv2d ↔ conv, …), the output shape and the parameter count must agree;
 the first disagreement is printed with its neighbours and the exit status is 1. Then the
 totals: parameters (model.parameters()), MACs of conv/linear (hooks) against cnncalc's
@@ -54,6 +56,7 @@ KINDS = {  # torch class -> cnncalc type, for the layers that hold parameters
     "BatchNorm2d": "bn",
 }
 SEGMENTS = {"shortcut": "downsample"}  # cnncalc's fixed path segments -> torchvision's
+WINDOW = 8  # how far ahead of the next unpaired row a pair may be found
 
 
 @dataclass
@@ -161,41 +164,54 @@ def describe(call: Call | None, row: dict[str, Any] | None) -> str:
     return f"  {left}\n  {right}"
 
 
+def agrees(call: Call, row: dict[str, Any]) -> bool:
+    return (
+        KINDS.get(call.kind) == row["type"]
+        and list(call.output) == row["output"]
+        and call.params == row["params"]
+    )
+
+
 def compare(calls: list[Call], rows: list[dict[str, Any]], verbose: bool) -> tuple[bool, int]:
     """Pair the weight layers in order; print the first disagreement.
 
+    A row may pair out of order within the next WINDOW unpaired rows: cnncalc lists a
+    residual's shortcut after its body, where a block may run it first (RegNet's `proj`).
     -> (all pairs agree, how many pairs carry torchvision's name)."""
     weighted = [c for c in calls if c.params > 0]
     mine = [r for r in rows if isinstance(r["params"], int) and r["params"] > 0]
-    same_names = 0
+    free = list(range(len(mine)))  # the unpaired rows, in order
+    same_names = swapped = 0
     first_name: tuple[str, str] | None = None
-    for k in range(max(len(weighted), len(mine))):
-        call = weighted[k] if k < len(weighted) else None
-        row = mine[k] if k < len(mine) else None
-        agree = (
-            call is not None
-            and row is not None
-            and KINDS.get(call.kind) == row["type"]
-            and list(call.output) == row["output"]
-            and call.params == row["params"]
-        )
-        if verbose and call and row:
-            mark = "ok" if agree else "DIFFERS"
-            print(f"{k:4d} {mark:7s} {call.name:40s} {row['path']:40s} {call.params:>12,}")
-        if not agree:
+    last: tuple[Call, dict[str, Any]] | None = None
+    for k, call in enumerate(weighted):
+        pick = next((j for j in free[:WINDOW] if agrees(call, mine[j])), None)
+        if pick is None:
+            row = mine[free[0]] if free else None
             print(f"first mismatch at weight layer {k}:")
-            if k > 0:
+            if last:
                 print("after the last agreeing pair:")
-                print(describe(weighted[k - 1], mine[k - 1]))
+                print(describe(*last))
             print("these differ:")
             print(describe(call, row))
             return False, same_names
-        assert call is not None and row is not None
+        swapped += pick != free[0]
+        free.remove(pick)
+        row = mine[pick]
+        last = (call, row)
+        if verbose:
+            print(f"{k:4d} {call.name:45s} {row['path']:45s} {call.params:>12,}")
         if torch_name(row["path"]) == call.name:
             same_names += 1
         elif first_name is None:
             first_name = (row["path"], call.name)
+    if free:
+        print("first mismatch: cnncalc has more weight layers:")
+        print(describe(None, mine[free[0]]))
+        return False, same_names
     print(f"all {len(weighted)} weight layers agree in kind, output shape and parameters")
+    if swapped:
+        print(f"({swapped} of them paired out of order, within {WINDOW} rows)")
     if first_name:
         print(
             f"names: {same_names} of {len(weighted)} are torchvision's; first other: "
