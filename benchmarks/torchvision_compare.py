@@ -41,6 +41,7 @@ that does not.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -87,7 +88,10 @@ def torch_calls(name: str, kwargs: dict[str, Any], shape: list[int]) -> tuple[li
     import torch
     import torchvision
 
-    model = torchvision.models.get_model(name, weights=None, **kwargs).eval()
+    builder = torchvision.models.get_model_builder(name)
+    if "weights_backbone" in inspect.signature(builder).parameters:
+        kwargs = {"weights_backbone": None, **kwargs}  # else it downloads ImageNet weights
+    model = builder(weights=None, **kwargs).eval()
     calls: list[Call] = []
 
     def hook(module: Any, inputs: Any, output: Any, qualname: str) -> None:
