@@ -6,7 +6,7 @@ the incoming shape stay `Expr` until the engine resolves them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Where
@@ -108,3 +108,5 @@ class Architecture:
     symbols: tuple[str, ...]
     blocks: dict[str, Block]
     items: tuple[Node, ...]
+    # symbol -> its value unless --set (or --input) binds it: `symbols: {groups: 1}`
+    defaults: dict[str, int] = field(default_factory=dict)
