@@ -87,7 +87,7 @@ def node_yaml(node: Node) -> Any:
         out = {
             "parallel": {
                 "branches": [
-                    {"name": n, "layers": [node_yaml(i) for i in items]}
+                    {"name": n, "layers": [node_yaml(i) for i in items]} if items else "identity"
                     for n, items in node.branches
                 ],
                 "merge": node.merge,

@@ -7,6 +7,7 @@ input has unbound symbols, on sympy expressions.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import gc
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
 
-from . import expr, receptive_field
+from . import expr, merges, receptive_field
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
 from .layers.base import Layer, coerce
 from .layers.conv import Conv
@@ -582,7 +583,8 @@ class _Walker:
     def merge(
         self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF
     ) -> Flow:
-        """The row of an add or concat, and its execution when a runner is present."""
+        """The row of a merge (cnncalc.merges: concat, add, mul), and its execution when a
+        runner is present."""
         copies = inputs[0].copies
         if any(f.copies != copies for f in inputs):
             listing = ", ".join(str(f.copies) for f in inputs)
@@ -611,12 +613,12 @@ class _Walker:
             trainable=0,
             buffers=0,
             macs=0,
-            extra_flops=(len(inputs) - 1) * product(out) * copies if kind == "add" else 0,
-            extra_kind="merge" if kind == "add" else "",
+            extra_flops=merges.other_ops(kind, inputs, out) * copies,
+            extra_kind="merge" if kind != "concat" else "",
             rf=rf,
             elements=product(out) * copies,
             copies=copies,
-            detail=" + ".join(format_shape(s) for s in inputs) if kind == "add" else "",
+            detail=merges.detail(kind, inputs),
         )
         self.add(row)
         return row
@@ -700,34 +702,17 @@ class _Walker:
         flows: list[Flow] = []
         for name, items in node.branches:
             bpath = _join(path, name)
-            self.groups[bpath] = ("branch", node.where)
+            if items:  # an identity branch (no layers) passes the input on and has no rows
+                self.groups[bpath] = ("branch", node.where)
             branch = self.sequence(items, flow, scope, bpath)
             flows.append(branch)
             outs.append((name, branch.shape, branch.rf))
-        shapes = [s for _, s, _ in outs]
-        listing = ", ".join(f"{n} {format_shape(s)}" for n, s, _ in outs)
-        if any(len(s) != len(shapes[0]) for s in shapes):
-            raise ShapeError(
-                f"parallel branches must all give feature maps or all flat vectors to "
-                f"{node.merge}: {listing}",
-                node.where,
-                path,
-            )
-        if node.merge == "concat":
-            if not all(_same_shape(s[1:], shapes[0][1:]) for s in shapes):
-                raise ShapeError(
-                    f"concat needs equal spatial sizes, but the branches give {listing}",
-                    node.where,
-                    path,
-                )
-            out = (sum(s[0] for s in shapes), *shapes[0][1:])
-        else:
-            if not all(_same_shape(s, shapes[0]) for s in shapes):
-                raise ShapeError(
-                    f"add needs equal shapes, but the branches give {listing}", node.where, path
-                )
-            out = shapes[0]
+        try:
+            out = merges.merged_shape(node.merge, [(n, s) for n, s, _ in outs])
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
         merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
+        merged = self.broadcast_rf(path, node.where, outs, out, merged)
         return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
 
     def dense(self, node: Dense, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
@@ -795,6 +780,26 @@ class _Walker:
                            "branches")
             )
         return tuple(axes)  # type: ignore[return-value]
+
+    def broadcast_rf(
+        self, path: str, where: Where, outs: list[tuple[str, Shape, RF]], out: Shape, merged: RF
+    ) -> RF:
+        """A local input repeated along an axis (a 1-pixel-high map under mul) gives every unit
+        its unit 0's field, which the per-layer model cannot say: the field along that axis is
+        then only approximate (verify --rf gives single units exactly). A gate that passed a
+        global pooling is global already and changes nothing."""
+        if merged is None:
+            return merged
+        axes = list(merged)
+        for name, shape, rf in outs:
+            for a, repeated in enumerate(merges.broadcast_axes(shape, out)):
+                if repeated and rf is not None and rf[a].local and axes[a].exact:
+                    axes[a] = dataclasses.replace(axes[a], exact=False)
+                    self.diagnostics.append(Diagnostic(
+                        path, where, f"{name} is repeated along {('height', 'width')[a]}: every "
+                        "unit also sees its unit 0's field, so the field shown is approximate"
+                    ))
+        return (axes[0], axes[1])
 
 
 def _ratio(a: Any, b: Any) -> Any:

@@ -25,6 +25,7 @@ from .limits import (
     MAX_YAML_NODES,
     VALUE_HINT,
 )
+from .merges import MERGES
 from .nodes import (
     REQUIRED,
     Architecture,
@@ -50,7 +51,7 @@ COMPOSITE_KEYS = {
     "parallel": ("branches", "merge"),
 }
 SHORTCUTS = ("identity", "auto")  # a residual's shortcut: one of these, or a list of layers
-MERGE_KIND = "choice:concat|add"  # a parallel's merge
+MERGE_KIND = "choice:" + "|".join(MERGES)  # a parallel's merge (cnncalc/merges.py)
 BRANCH_KEYS = ("name", "layers")  # a parallel branch written as a mapping
 BLOCK_KEYS = ("args", "layers")  # an entry of `blocks:`
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
@@ -600,10 +601,18 @@ class _Reader:
         merge = "concat"
         if "merge" in rest:
             merge = coerce_at(self, rest["merge"], yaml_path, MERGE_KIND, "merge")
-        branches = []
+        branches: list[tuple[str, tuple[Node, ...]]] = []
         for b, branch in enumerate(branches_node.value):
             bpath = f"{yaml_path}.branches[{b}]"
             bname = f"branch{b + 1}"
+            if isinstance(branch, yaml.ScalarNode) and self.scalar(branch, bpath) == "identity":
+                branches.append((bname, ()))  # the input itself (a gate's other factor)
+                continue
+            if isinstance(branch, yaml.ScalarNode) and self.scalar(branch, bpath) is not None:
+                raise self.error(
+                    branch, bpath,
+                    "a branch is a list of layers, `identity`, or {name: ..., layers: [...]}",
+                )
             if isinstance(branch, yaml.MappingNode):
                 fields = self.mapping(branch, bpath, "a branch")
                 if set(fields) - set(BRANCH_KEYS) or "layers" not in fields:

@@ -292,19 +292,22 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
                 "required": ["layers"],
                 "additionalProperties": False,
             },
-            "else": layers,
+            "else": {"anyOf": [{"const": "identity"}, layers]},
         }
         if set(BRANCH_KEYS) != {"name", "layers"}:
             raise KeyError(f"the schema has no rule for the branch keys {BRANCH_KEYS}")
         return {
-            "description": "branches: at least two; each a list of layers, or "
-            "{name: ..., layers: [...]}.",
+            "description": "branches: at least two; each a list of layers, `identity` (the "
+            "input itself), or {name: ..., layers: [...]}.",
             "type": "array",
             "items": branch,
             "minItems": 2,
         }
     if key == "merge":
-        return {"description": "merge: concat (default) or add.", **argument_kind(MERGE_KIND)[0]}
+        return {
+            "description": "merge: concat (default), add, or mul (torch's broadcasting).",
+            **argument_kind(MERGE_KIND)[0],
+        }
     raise KeyError(f"the schema has no rule for the composite key {key!r} (cnncalc/schema.py)")
 
 
@@ -322,7 +325,7 @@ _COMPOSITE_TEXT = {
     "residual": "A residual block: `- residual: {body: [...], shortcut: identity|auto|[...], "
     "activation: relu}`, or `- residual: [...]` (the body).",
     "parallel": "Branches on the same input: `- parallel: [[...], [...]]` or "
-    "`{branches: [...], merge: concat|add}`.",
+    "`{branches: [...], merge: concat|add|mul}`.",
     "use": "A block from `blocks:` with its arguments beside it: "
     "`- {use: stage, width: 64, name: stage1}`.",
 }

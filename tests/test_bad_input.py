@@ -101,6 +101,11 @@ BAD_FILES: dict[str, Bad] = {
         "mixed (layers[0])",
         ("concat needs equal spatial sizes", "branch1 64x28x28", "branch2 128x14x14"),
     ),
+    "mul_broadcast_mismatch": Bad(
+        6,
+        "se (layers[0])",
+        ("mul cannot broadcast branch1 16x8x8, branch2 4x1x1", "the channels differ"),
+    ),
     "dense_flat_input": Bad(
         7, "1 (layers[1])", ("dense block needs a feature map", "flat vector 4096")
     ),

@@ -66,6 +66,7 @@ SEMANTIC: dict[str, str] = {
     "linear_unflattened": "shape arithmetic: linear on a feature map",
     "nested_shape_error": "shape arithmetic, inside a block",
     "concat_spatial_mismatch": "shape arithmetic: branches of different sizes",
+    "mul_broadcast_mismatch": "shape arithmetic: a gate whose channels neither match nor are 1",
     "dense_flat_input": "shape arithmetic: a dense block on a flat vector",
     "residual_identity_mismatch": "shape arithmetic: body and identity shortcut differ",
     "upsample_too_big": "shape arithmetic: a size past CNNCALC_MAX_VALUE after 1,000 doublings",

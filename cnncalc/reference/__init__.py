@@ -24,6 +24,7 @@ from .activation import (
     tanh,
 )
 from .conv import conv2d, conv_transpose2d, linear
+from .merge import add, broadcast_shape, cat, mul
 from .norm import batch_norm, local_response_norm
 from .pool import (
     adaptive_avg_pool2d,
@@ -38,6 +39,10 @@ from .resample import interpolate
 
 __all__ = [
     "MacCount",
+    "add",
+    "broadcast_shape",
+    "cat",
+    "mul",
     "count_macs",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
