@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from fractions import Fraction
 from typing import Any
 
 import yaml
@@ -291,6 +292,23 @@ class _Reader:
         raise self.error(node, yaml_path, f"{what} a value or a list of values, got a mapping")
 
     # ------------------------------------------------------------------ values
+
+    def exact(self, node: yaml.Node, raw: Any, yaml_path: str) -> Any:
+        """A decimal given to a block (`width: 0.75`) as the exact rational its text spells
+        (3/4), so that expressions on it stay exact; lists item by item."""
+        if isinstance(raw, list) and isinstance(node, yaml.SequenceNode):
+            return [self.exact(n, r, yaml_path) for n, r in zip(node.value, raw, strict=True)]
+        if not isinstance(raw, float):
+            return raw
+        try:
+            value = Fraction(node.value.replace("_", ""))
+        except (ValueError, ZeroDivisionError):
+            raise self.error(node, yaml_path, f"a block argument must be a finite number, "
+                             f"got {node.value}") from None
+        if max(abs(value.numerator), value.denominator) > MAX_VALUE**2:
+            raise LimitError(f"{node.value} has too many digits for an exact value "
+                             f"({VALUE_HINT})", self.where(node, yaml_path))
+        return value.numerator if value.denominator == 1 else value
 
     def argument(
         self, node: yaml.Node, yaml_path: str, key: str, names: frozenset[str]
@@ -641,7 +659,7 @@ class _Reader:
             raise self.error(value, yaml_path, "'use' names a block: `- use: bottleneck`")
         args = {}
         for key, sub in rest.items():
-            raw = self.value(sub, yaml_path, key=key)
+            raw = self.exact(sub, self.value(sub, yaml_path, key=key), yaml_path)
             if isinstance(raw, str) and raw.isidentifier() and raw not in names:
                 args[key] = raw  # a word, not a name: passed on as text (`mode: bilinear`)
             else:
@@ -736,7 +754,7 @@ class _Reader:
         args: dict[str, Any] = {}
         if "args" in fields:
             for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
-                raw = self.value(sub, f"{yaml_path}.args.{arg}")
+                raw = self.exact(sub, self.value(sub, f"{yaml_path}.args.{arg}"), yaml_path)
                 if raw == "required":
                     args[arg] = REQUIRED
                 elif isinstance(raw, str) and raw.isidentifier() and raw not in names:

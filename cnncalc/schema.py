@@ -35,11 +35,12 @@ from .loader import (
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # A name (`isidentifier`, in ASCII: expressions accept ASCII names only).
 WORD = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# The tokens expr.parse reads: integers (not run into a name: `1e400`), names, + - * // % ( ),
-# spaces; it starts as loader._looks_arithmetic wants. A lone `/` or a quote is refused here.
+# The tokens expr.parse reads: integers and decimals (not run into a name: `1e400`), names,
+# + - * // % ( ) and the commas of calls, spaces; it starts as loader._looks_arithmetic wants.
+# A lone `/` or a quote is refused here.
 EXPRESSION = (
     r"^\s*(?=[-A-Za-z0-9_(])"
-    r"(?:(?:[0-9]+(?![A-Za-z_])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%()])\s*)+$"
+    r"(?:(?:[0-9]+(?:\.[0-9]+)?(?![A-Za-z_.])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%(),])\s*)+$"
 )
 # `3x3` for a pair or a padding, as on the command line (the loader's layers.base.pair_text).
 PAIR_TEXT = r"^\s*[0-9]+\s*[xX×]\s*[0-9]+\s*$"
@@ -465,8 +466,10 @@ def architecture_schema() -> dict[str, Any]:
             "type": "boolean",
         },
         "expression": {
-            "description": "An expression: integers, names, + - * // % and parentheses "
-            "(`4*planes`, `C_in // 2`). Its names are checked by cnncalc, not by this schema.",
+            "description": "An expression: integers, decimals (exact), names, + - * // %, "
+            "parentheses and min, max, ceil_div, make_divisible (`4*planes`, `C_in // 2`, "
+            "`make_divisible(16 * width, 8)`). Its names are checked by cnncalc, not by this "
+            "schema.",
             "type": "string",
             "minLength": 1,
             "maxLength": MAX_EXPR_LENGTH,

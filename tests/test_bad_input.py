@@ -116,6 +116,11 @@ BAD_FILES: dict[str, Bad] = {
     ),
     # Symbolic expressions that fold to constants meet the same checks as numbers.
     "folded_zero_division": Bad(4, "0 (layers[0])", ("division by zero in 'C // (C - C)'",)),
+    "make_divisible_zero": Bad(
+        9,
+        "stem (blocks.stem.layers[0])",
+        ("division by zero in 'make_divisible(16 * width, divisor)'", "divisor is 0"),
+    ),
     "folded_modulo_zero": Bad(4, "0 (layers[0])", ("division by zero in 'C % (H - H)'",)),
     "folded_zero_channels": Bad(
         4, "0 (layers[0])", ("'out' must be a positive integer, got 0 (from 'C - C')",)

@@ -72,6 +72,7 @@ SEMANTIC: dict[str, str] = {
     "upsample_too_big": "shape arithmetic: a size past CNNCALC_MAX_VALUE after 1,000 doublings",
     "block_argument_too_big": "the value limit is CNNCALC_MAX_VALUE, an environment setting",
     "folded_modulo_zero": "an expression's value: the schema evaluates nothing",
+    "make_divisible_zero": "an expression's value: the schema evaluates nothing",
     "folded_negative_channels": "an expression's value: the schema evaluates nothing",
     "folded_negative_stride": "an expression's value: the schema evaluates nothing",
     "folded_zero_channels": "an expression's value: the schema evaluates nothing",
