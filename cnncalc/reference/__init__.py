@@ -13,6 +13,7 @@ from .activation import (
     erf,
     erfc,
     gelu,
+    hardsigmoid,
     hardswish,
     leaky_relu,
     log_softmax,
@@ -21,6 +22,7 @@ from .activation import (
     sigmoid,
     silu,
     softmax,
+    stochastic_depth,
     tanh,
 )
 from .conv import conv2d, conv_transpose2d, linear
@@ -55,6 +57,7 @@ __all__ = [
     "erf",
     "erfc",
     "gelu",
+    "hardsigmoid",
     "hardswish",
     "interpolate",
     "leaky_relu",
@@ -71,5 +74,6 @@ __all__ = [
     "silu",
     "softmax",
     "spatial_pyramid_pool",
+    "stochastic_depth",
     "tanh",
 ]
