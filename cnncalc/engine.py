@@ -20,6 +20,7 @@ from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
 from .layers.base import Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
+from .layers.pool import AdaptiveAvgPool
 from .limits import (
     LAYERS_HINT,
     MAX_BLOCK_DEPTH,
@@ -30,7 +31,19 @@ from .limits import (
     STEPS_PER_LAYER,
     VALUE_HINT,
 )
-from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .nodes import (
+    REQUIRED,
+    Architecture,
+    Dense,
+    Leaf,
+    Node,
+    Parallel,
+    Repeat,
+    Residual,
+    Seq,
+    SqueezeExcite,
+    Use,
+)
 from .receptive_field import covers_map
 from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
@@ -371,6 +384,8 @@ class _Walker:
                 )
                 br, bst = self.estimate(item.body, scope, depth + 1)
                 rows, steps = rows + br + r + 2, steps + bst + st + 2
+            elif isinstance(item, SqueezeExcite):
+                rows, steps = rows + 6, steps + 6
             elif isinstance(item, Parallel):
                 rows += 1
                 for _, b in item.branches:
@@ -418,6 +433,8 @@ class _Walker:
             return self.parallel(node, flow, scope, path)
         if isinstance(node, Dense):
             return self.dense(node, flow, scope, path)
+        if isinstance(node, SqueezeExcite):
+            return self.squeeze_excite(node, flow, scope, path)
         raise AssertionError(node)
 
     def resolve(
@@ -715,6 +732,43 @@ class _Walker:
         merged = self.broadcast_rf(path, node.where, outs, out, merged)
         return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
 
+    def squeeze_excite(
+        self, node: SqueezeExcite, flow: Flow, scope: dict[str, Any], path: str
+    ) -> Flow:
+        """torchvision's SqueezeExcitation, as the parallel [identity, gate] merged by mul
+        would be, with its module names: avgpool (to 1x1), fc1 (1x1 conv to `squeeze`
+        channels, bias), activation, fc2 (1x1 conv back to C, bias), scale_activation; then
+        x · scale, C x 1 x 1 broadcast over C x H x W."""
+        self.groups[path] = ("squeeze_excite", node.where)
+        shape = flow.shape
+        if len(shape) != 3:
+            raise ShapeError(
+                f"squeeze_excite needs a feature map C x H x W, but its input is the flat vector "
+                f"{format_shape(shape)}",
+                node.where,
+                path,
+            )
+        local = {**scope, "C_in": shape[0], "H_in": shape[1], "W_in": shape[2]}
+        squeeze = self.resolve(node.squeeze, "pos", "squeeze", node.where, local, path)
+        one = (1, 1)
+        gate = (
+            Leaf(node.where, "avgpool", AdaptiveAvgPool, {"out": one}, ()),
+            Leaf(node.where, "fc1", Conv, {"out": squeeze, "kernel": one}, ()),
+            dataclasses.replace(node.activation, name="activation"),
+            Leaf(node.where, "fc2", Conv, {"out": shape[0], "kernel": one}, ()),
+            dataclasses.replace(node.gate, name="scale_activation"),
+        )
+        scale = self.sequence(gate, flow, scope, path)
+        inputs = [("input", shape, flow.rf), ("scale", scale.shape, scale.rf)]
+        try:
+            out = merges.merged_shape("mul", [(n, s) for n, s, _ in inputs])
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
+        # its gate always passes the global pool: the merge is global (rf.glob), no note
+        merged = self.union(path, node.where, [(n, rf) for n, _, rf in inputs], False)
+        merged = self.broadcast_rf(path, node.where, inputs, out, merged)
+        return self.merge("mul", _join(path, "mul"), node.where, [flow, scale], out, merged)
+
     def dense(self, node: Dense, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         self.groups[path] = ("dense", node.where)
         if len(flow.shape) != 3:
@@ -742,7 +796,9 @@ class _Walker:
             flow = self.merge("concat", _join(step, "concat"), node.where, [flow, new], out, merged)
         return flow
 
-    def union(self, path: str, where: Where, branches: list[tuple[str, RF]]) -> RF:
+    def union(
+        self, path: str, where: Where, branches: list[tuple[str, RF]], note_global: bool = True
+    ) -> RF:
         """The merged unit sees the union of its branches' fields (the size is the span);
         unequal jumps or centers that do not coincide are reported, not dropped. Branches that
         passed a global layer make the merge global; the local field is the union of the
@@ -772,7 +828,7 @@ class _Walker:
                 )
             merged = receptive_field.span([rf for _, rf in local], axis, (_min, _max))
             axes.append(AxisRF(merged.size, merged.jump, merged.start, glob, True, merged.exact))
-        if len(local) < len(fields):
+        if len(local) < len(fields) and note_global:
             names = ", ".join(n for n, rf in fields if not rf[0].local)
             self.diagnostics.append(
                 Diagnostic(path, where, f"{names} passed a global layer: the merged units depend "

@@ -38,10 +38,11 @@ from .nodes import (
     Repeat,
     Residual,
     Seq,
+    SqueezeExcite,
     Use,
 )
 
-COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
+COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense", "squeeze_excite")
 # The keys each composite takes besides its own and `name` (`use` takes its block's arguments);
 # cnncalc/schema.py reads these tables too, so the JSON Schema cannot drift from the loader.
 COMPOSITE_KEYS = {
@@ -50,7 +51,9 @@ COMPOSITE_KEYS = {
     "dense": ("layers", "count"),
     "residual": ("body", "shortcut", "activation"),
     "parallel": ("branches", "merge"),
+    "squeeze_excite": ("squeeze", "activation", "gate"),
 }
+SE_DEFAULTS = {"activation": "relu", "gate": "sigmoid"}  # torchvision's SqueezeExcitation
 SHORTCUTS = ("identity", "auto")  # a residual's shortcut: one of these, or a list of layers
 MERGE_KIND = "choice:" + "|".join(MERGES)  # a parallel's merge (cnncalc/merges.py)
 BRANCH_KEYS = ("name", "layers")  # a parallel branch written as a mapping
@@ -604,14 +607,23 @@ class _Reader:
                     shortcut = self.layers(sub, f"{yaml_path}.shortcut", names, depth + 1)
             activation = None
             if "activation" in rest:
-                sub = rest["activation"]
-                word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
-                if not isinstance(word, str):
-                    raise self.error(sub, yaml_path, "residual 'activation' must be a layer name")
-                activation = self.leaf(word, None, {}, sub, f"{yaml_path}.activation", names)
-                if not activation.cls.NONLINEAR:
-                    raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+                activation = self.activation(kind, "activation", rest["activation"], yaml_path,
+                                             names)
             return Residual(where, name, body, shortcut, activation)
+        if kind == "squeeze_excite":
+            squeeze_node = inline("squeeze")
+            if squeeze_node is None:
+                raise SpecError("squeeze_excite needs `squeeze:` (the squeezed channels)", where)
+            squeeze = self.argument(squeeze_node, yaml_path, "squeeze", names)
+            if not _has_expr(squeeze):
+                squeeze = coerce_value(self, squeeze_node, yaml_path, "pos", "squeeze", squeeze)
+            leaves = {}
+            for key, default in SE_DEFAULTS.items():
+                if key in rest:
+                    leaves[key] = self.activation(kind, key, rest[key], yaml_path, names)
+                else:
+                    leaves[key] = self.leaf(default, None, {}, node, f"{yaml_path}.{key}", names)
+            return SqueezeExcite(where, name, squeeze, leaves["activation"], leaves["gate"])
         # parallel
         branches_node = value if value is not None else rest.get("branches")
         if not isinstance(branches_node, yaml.SequenceNode) or len(branches_node.value) < 2:
@@ -644,6 +656,18 @@ class _Reader:
         if len({b[0] for b in branches}) != len(branches):
             raise SpecError("two branches of this parallel have the same name", where)
         return Parallel(where, name, tuple(branches), merge)
+
+    def activation(
+        self, kind: str, key: str, sub: yaml.Node, yaml_path: str, names: frozenset[str]
+    ) -> Leaf:
+        """A composite's activation, named by its type (`activation: relu`)."""
+        word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
+        if not isinstance(word, str):
+            raise self.error(sub, yaml_path, f"{kind} {key!r} must be a layer name")
+        leaf = self.leaf(word, None, {}, sub, f"{yaml_path}.{key}", names)
+        if not leaf.cls.NONLINEAR:
+            raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+        return leaf
 
     def use(
         self,

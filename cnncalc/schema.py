@@ -276,9 +276,17 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
             "or a list of layers (a projection).",
             "anyOf": [{"enum": list(SHORTCUTS)}, layers],
         }
-    if key == "activation":
+    if key == "squeeze":
         return {
-            "description": "activation: the activation applied after the add (a type name).",
+            "description": "squeeze: the channels fc1 squeezes to (squeeze_excite); a positive "
+            "integer or an expression (`C_in // 4`: C_in is the channels arriving).",
+            **argument_kind("pos")[0],
+        }
+    if key in ("activation", "gate"):
+        return {
+            "description": "activation: the activation after a residual's add, or after a "
+            "squeeze_excite's fc1 (default relu); gate: a squeeze_excite's scale activation "
+            "(default sigmoid). A type name.",
             "enum": [
                 name for name, cls in REGISTRY.items()
                 if cls.NONLINEAR and not required_arguments(cls)
@@ -315,7 +323,7 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
 # What a composite's value sets when it is not a mapping: `- repeat: 3`, `- seq: [...]`.
 _SHORTHAND = {
     "seq": "layers", "repeat": "count", "dense": "count", "residual": "body",
-    "parallel": "branches",
+    "parallel": "branches", "squeeze_excite": "squeeze",
 }
 _COMPOSITE_TEXT = {
     "seq": "A named group of layers: `- seq: [...]` with `name:` beside it.",
@@ -327,6 +335,9 @@ _COMPOSITE_TEXT = {
     "activation: relu}`, or `- residual: [...]` (the body).",
     "parallel": "Branches on the same input: `- parallel: [[...], [...]]` or "
     "`{branches: [...], merge: concat|add|mul}`.",
+    "squeeze_excite": "A squeeze-excitation gate (torchvision's SqueezeExcitation): "
+    "`- squeeze_excite: {squeeze: 16, activation: relu, gate: hardsigmoid}` or "
+    "`- squeeze_excite: 16`.",
     "use": "A block from `blocks:` with its arguments beside it: "
     "`- {use: stage, width: 64, name: stage1}`.",
 }

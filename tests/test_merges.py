@@ -123,3 +123,65 @@ def test_reference_mul_refuses_what_torch_refuses():
     with pytest.raises(ValueError, match="do not broadcast"):
         reference.mul([np.ones((1, 3, 4, 4)), np.ones((1, 2, 1, 1))])
     assert reference.broadcast_shape((3, 1, 5), (4, 1)) == (3, 4, 5)  # torch.broadcast_shapes
+
+
+# ---------------------------------------------------------------- squeeze_excite
+
+SE = """
+input: [72, 28, 28]
+layers:
+  - {squeeze_excite: {squeeze: "make_divisible(C_in // 4, 8)", gate: hardsigmoid}, name: se}
+  - squeeze_excite: 8
+"""
+
+
+def test_squeeze_excite_is_torchvisions_module():
+    """SqueezeExcitation(72, 24): fc1 72·24 + 24 = 1,752 and fc2 24·72 + 72 = 1,800 params;
+    MACs 72·24 each; the product 72·28·28 = 56,448 multiplications. The squeeze is
+    make_divisible(72 // 4, 8) = 24, as MobileNetV3 computes it."""
+    report = cnncalc.analyze(arch(SE))
+    rows = {r.path: r for r in report.rows}
+    assert [r.path for r in report.rows[:6]] == [
+        "se.avgpool", "se.fc1", "se.activation", "se.fc2", "se.scale_activation", "se.mul",
+    ]
+    assert [rows[p].type for p in ("se.activation", "se.scale_activation", "1.activation",
+                                   "1.scale_activation")] == ["relu", "hardsigmoid", "relu",
+                                                              "sigmoid"]
+    assert (rows["se.fc1"].output, rows["se.fc1"].params) == ((24, 1, 1), 1752)
+    assert (rows["se.fc2"].output, rows["se.fc2"].params) == ((72, 1, 1), 1800)
+    assert rows["se.fc1"].macs == rows["se.fc2"].macs == 72 * 24
+    assert (rows["se.mul"].output, rows["se.mul"].extra_flops) == ((72, 28, 28), 56448)
+    assert rows["1.fc1"].params == 72 * 8 + 8
+    assert rows["se.mul"].rf[0].glob and rows["se.mul"].rf[0].local
+    assert rows["se.mul"].rf[0].size == 1
+    assert not report.diagnostics  # the gate's global pool is what the block is: no note
+
+
+def test_squeeze_excite_equals_the_parallel_it_stands_for():
+    written = cnncalc.analyze(arch(GATES[: GATES.index("  - parallel:", GATES.index("name: se"))]))
+    composite = cnncalc.analyze(arch("input: [16, 8, 8]\nlayers:\n  - squeeze_excite: 4\n"))
+    assert (written.totals.params, written.totals.macs, written.totals.extra_flops) == (
+        composite.totals.params, composite.totals.macs, composite.totals.extra_flops)
+
+
+def test_squeeze_excite_verifies_and_is_symbolic():
+    assert verify(arch(SE)).ok
+    report = cnncalc.analyze(arch(SE.replace("[72, 28, 28]", "[C, H, W]")))
+    fc1 = {r.path: r for r in report.rows}["se.fc1"]
+    assert fc1.output[0].free_symbols  # make_divisible(C // 4, 8), symbolic in C
+
+
+def test_squeeze_excite_on_a_flat_vector_is_a_shape_error():
+    with pytest.raises(ShapeError, match="squeeze_excite needs a feature map"):
+        cnncalc.analyze(arch("input: [64]\nlayers:\n  - squeeze_excite: 4\n"))
+
+
+def test_squeeze_excite_round_trips_through_emit():
+    from cnncalc.emit import architecture_yaml
+
+    first = arch(SE)
+    again = load_text(architecture_yaml(first), "again.yaml")
+    def summary(a):
+        return [(r.path, r.type, r.output, r.params) for r in cnncalc.analyze(a).rows]
+
+    assert summary(again) == summary(first)
