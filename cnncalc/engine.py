@@ -513,6 +513,7 @@ class _Walker:
         bound = scope.get(ref)
         if isinstance(bound, str):  # a block argument: `skip: enc4` passed to `from: skip`
             ref = bound
+        # `input` inside a block: its use's input (registered as USE.input), else the network's
         parent = path
         while parent:
             parent = parent.rsplit(".", 1)[0] if "." in parent else ""
@@ -522,6 +523,8 @@ class _Walker:
                 return full, found
         if ref in self.flows:
             return ref, self.flows[ref]
+        if ref == "input":
+            return "input", self.input_flow
         tail = "." + ref
         matches = [p for p in self.flows if p.endswith(tail)]
         if len(matches) == 1:
@@ -531,8 +534,6 @@ class _Walker:
             raise SpecError(
                 f"{ref!r} could be any of {shown}: give more of its path", where, path
             )
-        if ref == "input":
-            return "input", self.input_flow
         segments = path.split(".")
         enclosing = {".".join(segments[k:j]) for j in range(len(segments) + 1)
                      for k in range(j)}
@@ -760,6 +761,9 @@ class _Walker:
             except SpecError as exc:
                 raise exc.located(node.where, path) from None
         self.groups[path] = (node.block, node.where)
+        # inside the block, `input` names the map arriving at the use (docs/format.md)
+        entry = _join(path, "input")
+        self.flows[entry] = flow if flow.x is None or self.keeps(entry) else flow._replace(x=None)
         self.block_stack.append(node.block)
         try:
             return self.sequence(block.items, flow, inner, path)

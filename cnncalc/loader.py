@@ -67,7 +67,10 @@ GRAPH_KEYS = ("from", "train_only")  # beside the type key of any entry: docs/fo
 # A reference to a node: a name, or a path of names and positions (`layer1.0.conv1`).
 _SEGMENT = r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)"
 _REFERENCE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
-NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding", "levels", "shape"})
+NUMERIC_KINDS = frozenset(
+    {"pos", "nonneg", "pair", "pair?", "pair0", "offset", "padding", "levels", "shape"}
+)
+_WORDS = ("same", "valid", "center")  # the words numeric kinds take (padding, crop offset)
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
@@ -315,7 +318,7 @@ class _Reader:
     ) -> Any:
         if isinstance(raw, list):
             return [self.expressions(v, node, yaml_path, key, names) for v in raw]
-        if not isinstance(raw, str) or raw in ("same", "valid") or not _looks_arithmetic(raw):
+        if not isinstance(raw, str) or raw in _WORDS or not _looks_arithmetic(raw):
             return raw
         try:
             parsed = expr.parse(raw)

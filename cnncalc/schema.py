@@ -97,6 +97,11 @@ def argument_kind(kind: str, context: str = "top") -> tuple[dict[str, Any], str]
         )
     if kind == "pair0":
         return _pair(0), "an integer ≥ 0, or [h, w]; each may be an expression"
+    if kind == "offset":
+        return (
+            {"anyOf": [{"enum": ["center"]}, _pair(0)]},
+            "`center`, an integer ≥ 0, or [h, w]; each may be an expression",
+        )
     if kind == "padding":
         nonneg = _integer(0)
         sides = {"type": "array", "items": nonneg, "minItems": 2, "maxItems": 2}
