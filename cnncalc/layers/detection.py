@@ -185,7 +185,7 @@ class Crop(DataMovement):
     def offsets(self, shape: Shape) -> tuple[Any, Any]:
         """(top, left): as given, or for `center` half of each margin (input − target)."""
         if self.offset != "center":
-            return self.offset  # type: ignore[no-any-return]
+            return self.offset
         target = self.target
         found = []
         for i, axis in enumerate(("height", "width")):
