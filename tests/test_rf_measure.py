@@ -41,6 +41,7 @@ CASES = [
     # 15 + 2·4 = 23 (j 8). Unit 1 is centered at 1·8 = 8. The pool branch makes it global.
     ("image-pooling", None, 23, 8, 8, True),
     ("unet", None, 22, 2, Fraction(39, 2), False),
+    ("unet-flat", None, 22, 2, Fraction(39, 2), False),  # the same net, skips by name
     ("resample", None, (27, 31), 4, (6, 8), False),
     ("misc", None, 22, 5, (Fraction(23, 2), Fraction(25, 2)), True),
     ("misc", "26", None, None, None, True),  # after a reshape that mixes positions: only global
