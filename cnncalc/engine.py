@@ -440,19 +440,21 @@ class _Walker:
             flow = self.lookup(node.source, scope, node.where, path)
         if node.train_only:
             self.in_train_only += 1
-        elif flow.train_only and not self.in_train_only:
-            raise SpecError(
-                "this layer runs in eval mode too, but its input comes from a train_only node; "
-                "give it `from:` the node it reads (or mark it train_only)",
-                node.where, path,
-            )
-        try:
-            out = self.walk(node, flow, scope, path)
-        finally:
-            if node.train_only:
+            try:
+                out = self.walk(node, flow, scope, path)
+            finally:
                 self.in_train_only -= 1
-        if self.in_train_only or node.train_only:
             out = out._replace(train_only=True)
+        else:
+            if flow.train_only and not self.in_train_only:
+                raise SpecError(
+                    "this layer runs in eval mode too, but its input comes from a train_only "
+                    "node; give it `from:` the node it reads (or mark it train_only)",
+                    node.where, path,
+                )
+            out = self.walk(node, flow, scope, path)
+            if self.in_train_only:
+                out = out._replace(train_only=True)
         self.flows[path] = out if out.x is None or self.keeps(path) else out._replace(x=None)
         return out
 
