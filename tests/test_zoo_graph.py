@@ -163,6 +163,7 @@ def test_inception_v3_main_path_verifies_at_a_reduced_size():
     result = verify(main, input=(3, 75, 75))
     assert result.ok
     assert result.report.output == (1000,)
+    assert measure_rf(result).ok  # through the branches that start `from: input`
 
 
 def test_googlenet_aux_matches_torchvision():
