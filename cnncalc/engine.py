@@ -101,7 +101,9 @@ def analyze_architecture(
             f"--set {unknown[0]}: the architecture has no symbol {unknown[0]!r}"
             + (f" (its symbols: {', '.join(symbols)})" if symbols else " (it has no symbols)")
         )
-    scope: dict[str, Any] = dict(bindings)
+    # A symbol's default (`symbols: {groups: 1}`) holds unless bound; the report's bindings
+    # stay the ones given, so a file with defaults reads as a plain numeric run.
+    scope: dict[str, Any] = {**arch.defaults, **bindings}
     free = [s for s in symbols if s not in scope]
     if free:
         import sympy  # only here: the numeric path never imports it

@@ -732,13 +732,37 @@ class _Reader:
                 raise self.error(top[key], key, f"{key!r} must be text")
             text[key] = str(raw)
         symbols: list[str] = []
+        defaults: dict[str, int] = {}
         if "symbols" in top:
-            raw = self.value(top["symbols"], "symbols")
-            if not isinstance(raw, list) or not all(
-                isinstance(s, str) and s.isidentifier() for s in raw
+            if isinstance(top["symbols"], yaml.MappingNode):  # `symbols: {groups: 1}`: defaults
+                given = self.mapping(top["symbols"], "symbols", "symbols")
+                defaults = {k: self.value(v, f"symbols.{k}") for k, v in given.items()}
+                listed: Any = list(defaults)
+            else:
+                listed = self.value(top["symbols"], "symbols")
+            if not isinstance(listed, list) or not all(
+                isinstance(s, str) and s.isidentifier() for s in listed
             ):
-                raise self.error(top["symbols"], "symbols", "'symbols' must be a list of names")
-            symbols = list(raw)
+                raise self.error(
+                    top["symbols"],
+                    "symbols",
+                    "'symbols' must be a list of names, or a mapping of names to default values",
+                )
+            for name, value in defaults.items():
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise self.error(
+                        top["symbols"],
+                        "symbols",
+                        f"the default of symbol {name!r} must be a positive integer, "
+                        f"got {value!r}",
+                    )
+                if value > MAX_VALUE:
+                    raise LimitError(
+                        f"the default of symbol {name!r}, {value:,}, is above {MAX_VALUE:,} "
+                        f"({VALUE_HINT})",
+                        self.where(top["symbols"], "symbols"),
+                    )
+            symbols = list(listed)
         if "input" not in top:
             raise SpecError(
                 "the file has no `input:` (e.g. `input: [3, 224, 224]`)", self.where(root, "")
@@ -800,6 +824,7 @@ class _Reader:
             blocks=blocks,
             items=items,
             outputs=tuple(outputs),
+            defaults=defaults,
         )
 
     def block(self, name: str, node: yaml.Node, yaml_path: str, names: frozenset[str]) -> Block:

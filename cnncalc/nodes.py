@@ -6,7 +6,7 @@ the incoming shape stay `Expr` until the engine resolves them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Where
@@ -137,3 +137,5 @@ class Architecture:
     items: tuple[Node, ...]
     # `outputs:`: (reference, where) per declared output, main first; () = the last node's output
     outputs: tuple[tuple[str, Where], ...] = ()
+    # symbol -> its value unless --set (or --input) binds it: `symbols: {groups: 1}`
+    defaults: dict[str, int] = field(default_factory=dict)

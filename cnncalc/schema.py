@@ -461,9 +461,15 @@ def _top_keys() -> tuple[dict[str, Any], list[str]]:
             "anyOf": [{"minItems": 1, "maxItems": 1}, {"minItems": 3, "maxItems": 3}],
         },
         "symbols": {
-            "description": "Names that values may use as symbols, besides those in `input`.",
-            "type": "array",
-            "items": _ref("word"),
+            "description": "Names that values may use as symbols, besides those in `input`; "
+            "or a mapping of names to defaults that hold unless --set binds them.",
+            "anyOf": [
+                {"type": "array", "items": _ref("word")},
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+            ],
         },
         "blocks": {
             "description": "Named, parameterised groups of layers, for `use`.",
