@@ -6,6 +6,7 @@ nodes (an alias bomb is refused by a node budget instead of expanding). Nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
@@ -33,6 +34,7 @@ from .nodes import (
     Block,
     Dense,
     Leaf,
+    Merge,
     Node,
     Parallel,
     Repeat,
@@ -58,10 +60,21 @@ SHORTCUTS = ("identity", "auto")  # a residual's shortcut: one of these, or a li
 MERGE_KIND = "choice:" + "|".join(MERGES)  # a parallel's merge (cnncalc/merges.py)
 BRANCH_KEYS = ("name", "layers")  # a parallel branch written as a mapping
 BLOCK_KEYS = ("args", "layers")  # an entry of `blocks:`
-TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
-SHAPE_NAMES = ("C_in", "H_in", "W_in")
+TOP_KEYS = (
+    "name", "title", "description", "input", "symbols", "blocks", "layers", "outputs", "notes"
+)
+SHAPE_NAMES = ("C_in", "H_in", "W_in")  # the shape arriving at the layer (or at the `use`)
+NETWORK_NAMES = ("C_0", "H_0", "W_0")  # the network's input shape, everywhere
+BLOCK_NAMES = ("C_block", "H_block", "W_block")  # the shape arriving at the block's `use`
 COMMON = ("name", "frozen")
-NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding", "levels", "shape"})
+GRAPH_KEYS = ("from", "train_only")  # beside the type key of any entry: docs/format.md
+# A reference to a node: a name, or a path of names and positions (`layer1.0.conv1`).
+_SEGMENT = r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)"
+_REFERENCE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
+NUMERIC_KINDS = frozenset(
+    {"pos", "nonneg", "pair", "pair?", "pair0", "offset", "padding", "levels", "shape"}
+)
+_WORDS = ("same", "valid", "center")  # the words numeric kinds take (padding, crop offset)
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
@@ -71,6 +84,7 @@ _SCALAR_TAGS = {
 }
 
 
+_SIZE_NAMES = frozenset((*SHAPE_NAMES, *NETWORK_NAMES, *BLOCK_NAMES))
 _INT_TAG = "tag:yaml.org,2002:int"
 _MAX_INT_CHARS = 1000  # far above any legal value, far below Python's int-from-text limit
 _TEXT_TAGS = {_INT_TAG, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
@@ -325,7 +339,7 @@ class _Reader:
     ) -> Any:
         if isinstance(raw, list):
             return [self.expressions(v, node, yaml_path, key, names) for v in raw]
-        if not isinstance(raw, str) or raw in ("same", "valid") or not _looks_arithmetic(raw):
+        if not isinstance(raw, str) or raw in _WORDS or not _looks_arithmetic(raw):
             return raw
         try:
             parsed = expr.parse(raw)
@@ -381,7 +395,7 @@ class _Reader:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, yaml_path, "a layer must be a type name or a one-key mapping")
         entry = self.mapping(node, yaml_path, "a layer")
-        kinds = [k for k in entry if k in REGISTRY or k in COMPOSITES]
+        kinds = [k for k in entry if k in REGISTRY or k in COMPOSITES or k in MERGES]
         if len(kinds) != 1:
             if kinds:
                 raise self.error(
@@ -401,11 +415,62 @@ class _Reader:
         kind = kinds[0]
         value = entry.pop(kind)
         name = self.name(entry.pop("name", None), yaml_path)
-        if kind == "use":
-            return self.use(value, entry, node, yaml_path, name, names)
-        if kind in COMPOSITES:
-            return self.composite(kind, value, entry, node, yaml_path, name, names, depth)
-        return self.leaf(kind, value, entry, node, yaml_path, names, name)
+        source = None
+        if "from" in entry:
+            if kind in MERGES:
+                raise self.error(
+                    entry["from"], yaml_path,
+                    f"a {kind} names its inputs in its list; `from:` does not apply to it",
+                )
+            source = self.reference(entry.pop("from"), yaml_path, "'from'")
+        train_only = False
+        if "train_only" in entry:
+            train_only = coerce_at(self, entry.pop("train_only"), yaml_path, "bool", "train_only")
+        built: Node
+        if kind in MERGES:
+            built = self.merge(kind, value, entry, node, yaml_path, name)
+        elif kind == "use":
+            built = self.use(value, entry, node, yaml_path, name, names)
+        elif kind in COMPOSITES:
+            built = self.composite(kind, value, entry, node, yaml_path, name, names, depth)
+        else:
+            built = self.leaf(kind, value, entry, node, yaml_path, names, name)
+        if source is not None or train_only:
+            built = dataclasses.replace(built, source=source, train_only=train_only)
+        return built
+
+    def reference(self, node: yaml.Node, yaml_path: str, what: str) -> str:
+        """A node's name or path (`enc1`, `layer1.0.conv1`), or a block argument holding one."""
+        word = self.text(node, yaml_path) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(word, str) or not _REFERENCE.fullmatch(word):
+            raise self.error(
+                node, yaml_path,
+                f"{what} names an earlier node: a name or a path like `layer1.0.conv1`, "
+                f"got {word!r}" if isinstance(word, str) else f"{what} must be a name",
+            )
+        return word
+
+    def merge(
+        self, kind: str, value: yaml.Node, rest: dict[str, yaml.Node], node: yaml.Node,
+        yaml_path: str, name: str | None,
+    ) -> Merge:
+        """`- concat: [up4, enc1]`: two or more references, in order."""
+        if rest:
+            key = next(iter(rest))
+            raise self.error(
+                rest[key], yaml_path,
+                f"{kind} takes only the list of its inputs (and name, train_only); not {key!r}",
+            )
+        if not isinstance(value, yaml.SequenceNode) or len(value.value) < 2:
+            raise self.error(
+                value, yaml_path,
+                f"{kind} names at least two earlier nodes: `- {kind}: [a, b]`",
+            )
+        inputs = []
+        for item in value.value:
+            self.spend(item, yaml_path)
+            inputs.append(self.reference(item, yaml_path, f"each input of {kind}"))
+        return Merge(self.where(node, yaml_path), name, kind, tuple(inputs))
 
     def name(self, node: yaml.Node | None, yaml_path: str) -> str | None:
         if node is None:
@@ -506,7 +571,7 @@ class _Reader:
                 raw = self.expressions(raw, sub, yaml_path, key, names)
             else:
                 raw = self.value(sub, yaml_path)
-                if isinstance(raw, str) and raw in names and raw not in SHAPE_NAMES:
+                if isinstance(raw, str) and raw in names and raw not in _SIZE_NAMES:
                     raw = expr.parse(raw)  # a block argument passed on (`mode: how`, `bias: b`)
             if _has_expr(raw):
                 args[key] = raw
@@ -684,8 +749,13 @@ class _Reader:
         args = {}
         for key, sub in rest.items():
             raw = self.exact(sub, self.value(sub, yaml_path, key=key), yaml_path)
-            if isinstance(raw, str) and raw.isidentifier() and raw not in names:
-                args[key] = raw  # a word, not a name: passed on as text (`mode: bilinear`)
+            if isinstance(raw, str) and (
+                (raw.isidentifier() and raw not in names)
+                or (not raw.isidentifier() and _REFERENCE.fullmatch(raw))
+            ):
+                # a word, not a name: passed on as text (`mode: bilinear`, `skip: enc4`,
+                # `skip: encoder.enc4`)
+                args[key] = raw
             else:
                 args[key] = self.expressions(raw, sub, yaml_path, key, names)
         return Use(self.where(node, yaml_path), name, block, args)
@@ -772,12 +842,25 @@ class _Reader:
                 )
             else:
                 shape.append(entry)
-        base_names = frozenset(symbols) | frozenset(SHAPE_NAMES)
+        base_names = frozenset(symbols) | frozenset(SHAPE_NAMES) | frozenset(NETWORK_NAMES)
         blocks: dict[str, Block] = {}
         if "blocks" in top:
             for bname, bnode in self.mapping(top["blocks"], "blocks", "blocks").items():
                 blocks[bname] = self.block(bname, bnode, f"blocks.{bname}", base_names)
         items = self.layers(top["layers"], "layers", base_names, 0)
+        outputs: list[tuple[str, Where]] = []
+        if "outputs" in top:
+            out_node = top["outputs"]
+            self.spend(out_node, "outputs")
+            if not isinstance(out_node, yaml.SequenceNode) or not out_node.value:
+                raise self.error(
+                    out_node, "outputs",
+                    "'outputs' is a list of the nodes that are outputs: `outputs: [fc, aux]`",
+                )
+            for k, item in enumerate(out_node.value):
+                self.spend(item, f"outputs[{k}]")
+                ref = self.reference(item, f"outputs[{k}]", "an output")
+                outputs.append((ref, self.where(item, f"outputs[{k}]")))
         where = self.where(root, "")
         return Architecture(
             name=text["name"] or source.rsplit("/", 1)[-1].removesuffix(".yaml"),
@@ -790,6 +873,7 @@ class _Reader:
             symbols=tuple(symbols),
             blocks=blocks,
             items=items,
+            outputs=tuple(outputs),
             defaults=defaults,
         )
 
@@ -813,7 +897,10 @@ class _Reader:
         if "layers" not in fields:
             raise self.error(node, yaml_path, f"block {name!r} has no `layers:`")
         items = self.layers(
-            fields["layers"], f"{yaml_path}.layers", names | frozenset(args), 1
+            fields["layers"],
+            f"{yaml_path}.layers",
+            names | frozenset(args) | frozenset(BLOCK_NAMES),
+            1,
         )
         return Block(name, self.where(node, yaml_path), args, items)
 

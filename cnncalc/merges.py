@@ -1,6 +1,8 @@
 """Merges: how the outputs of several paths become one tensor. The one table of merge kinds
-(a parallel's `merge:`; merges by name use the same kinds), each with its shape rule and the
-operations it counts (under "merge" in the other operations, never as MACs):
+(a parallel's `merge: KIND`, and merges by name, `- KIND: [a, b, ...]`), each with its shape
+rule and the operations it counts (under "merge" in the other operations, never as MACs). The
+loader (which words are merges), the engine and the JSON schema read it; the reference pass
+computes merges with its own kernels (cnncalc/reference/merge.py). A new kind is one entry here:
 
     concat   channels stacked: C = Σ Cᵢ, equal spatial sizes; no arithmetic
     add      element-wise sum of equal shapes: (n − 1)·|out| additions
@@ -35,28 +37,33 @@ def same_size(a: Any, b: Any) -> bool:
     return bool(sympy.expand(a - b) == 0)
 
 
+def same_shape(a: Shape, b: Shape) -> bool:
+    """Equal shapes, also when their sizes are symbolic expressions written differently."""
+    return len(a) == len(b) and all(same_size(x, y) for x, y in zip(a, b, strict=True))
+
+
 def _listing(inputs: Named) -> str:
     return ", ".join(f"{n} {format_shape(s)}" for n, s in inputs)
 
 
-def _concat(inputs: Named) -> Shape:
+def _concat(inputs: Named, what: str) -> Shape:
     shapes = [s for _, s in inputs]
     if not all(all(same_size(x, y) for x, y in zip(s[1:], shapes[0][1:], strict=True))
                for s in shapes):
         raise ShapeError(
-            f"concat needs equal spatial sizes, but the branches give {_listing(inputs)}"
+            f"concat needs equal spatial sizes, but the {what} give {_listing(inputs)}"
         )
     return (sum(s[0] for s in shapes), *shapes[0][1:])
 
 
-def _add(inputs: Named) -> Shape:
+def _add(inputs: Named, what: str) -> Shape:
     shapes = [s for _, s in inputs]
     if not all(all(same_size(x, y) for x, y in zip(s, shapes[0], strict=True)) for s in shapes):
-        raise ShapeError(f"add needs equal shapes, but the branches give {_listing(inputs)}")
+        raise ShapeError(f"add needs equal shapes, but the {what} give {_listing(inputs)}")
     return shapes[0]
 
 
-def broadcast(inputs: Named) -> Shape:
+def broadcast(inputs: Named, what: str = "inputs") -> Shape:
     """Torch's rule, axis by axis: sizes equal, or 1 (a size that is the literal 1; a symbolic
     size is never taken to be 1). The output size is the one that is not 1."""
     shapes = [s for _, s in inputs]
@@ -70,9 +77,9 @@ def broadcast(inputs: Named) -> Shape:
             if size == 1:
                 size = d
             elif not same_size(size, d):
-                what = ("channels", "height", "width")[axis] if len(shape) == 3 else "size"
+                sizes = ("channels", "height", "width")[axis] if len(shape) == 3 else "size"
                 raise ShapeError(
-                    f"mul cannot broadcast {_listing(inputs)}: the {what} differ and neither "
+                    f"mul cannot broadcast {_listing(inputs)}: the {sizes} differ and neither "
                     "is 1 (torch's rule: along each axis the sizes are equal, or one of them is 1)"
                 )
         out.append(size)
@@ -97,23 +104,26 @@ def _no_ops(inputs: list[Shape], out: Shape) -> Any:
 
 
 # kind -> (output shape of the named inputs, other operations, the detail's separator)
-MERGES: dict[str, tuple[Callable[[Named], Shape], Callable[[list[Shape], Shape], Any], str]] = {
+MERGES: dict[
+    str, tuple[Callable[[Named, str], Shape], Callable[[list[Shape], Shape], Any], str]
+] = {
     "concat": (_concat, _no_ops, ""),
     "add": (_add, _elementwise_ops, " + "),
     "mul": (broadcast, _elementwise_ops, " * "),
 }
 
 
-def merged_shape(kind: str, inputs: Named) -> Shape:
+def merged_shape(kind: str, inputs: Named, what: str = "branches") -> Shape:
     """The output shape of merging `inputs` (ShapeError, without location, when they do not
-    fit); all must be feature maps or all flat vectors."""
+    fit); all must be feature maps or all flat vectors. `what` names the inputs in a message:
+    a parallel's "branches", a named merge's "inputs"."""
     shapes = [s for _, s in inputs]
     if any(len(s) != len(shapes[0]) for s in shapes):
         raise ShapeError(
-            f"parallel branches must all give feature maps or all flat vectors to {kind}: "
+            f"{kind} needs all feature maps or all flat vectors, but the {what} give "
             f"{_listing(inputs)}"
         )
-    return MERGES[kind][0](inputs)
+    return MERGES[kind][0](inputs, what)
 
 
 def other_ops(kind: str, inputs: list[Shape], out: Shape) -> Any:

@@ -299,6 +299,24 @@ def rf_json(rf: tuple[AxisRF, AxisRF] | None) -> dict[str, Any] | None:
     }
 
 
+def output_lines(report: Report) -> list[str]:
+    """`Output: 1000`, or one line per output when the network declares several (`outputs:`);
+    an output of a train_only head says so."""
+    if len(report.outputs) <= 1:
+        return [f"Output: {format_shape(report.output)}"]
+    return [
+        f"Output {printable(path)}: {format_shape(shape)}" + (" (train only)" if train else "")
+        for path, shape, train in report.outputs
+    ]
+
+
+def outputs_json(report: Report) -> list[dict[str, Any]]:
+    return [
+        {"path": path, "shape": [json_value(d) for d in shape], "train_only": train}
+        for path, shape, train in report.outputs
+    ]
+
+
 def row_json(row: Row) -> dict[str, Any]:
     return {
         "path": row.path,
@@ -317,6 +335,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "activations": _jv(row.elements),
         "copies": _jv(row.copies),
         "rf": rf_json(row.rf),
+        "train_only": row.train_only,
     }
 
 
@@ -329,6 +348,8 @@ def report_json(report: Report, depth: int | None = None, layers: bool = True) -
         "source": report.source,
         "input": [json_value(d) for d in report.input],
         "output": [json_value(d) for d in report.output],
+        "outputs": outputs_json(report),
+        "mode": report.mode,
         "batch": report.batch,
         "dtype": report.dtype,
         "symbols": list(report.symbols),
@@ -561,7 +582,7 @@ def summary_lines(report: Report, view: str) -> list[str]:
                 "exact fields"
             )
     if view == "shapes":
-        lines.append(f"Output: {format_shape(report.output)}")
+        lines.extend(output_lines(report))
     if view in ("rf", "summary"):  # the notes are about receptive fields
         for d in report.diagnostics:
             lines.append(f"Note ({d.path}, {d.where}): {d.message}")
@@ -578,6 +599,8 @@ def render_table(
     columns = view_columns(report, view, keys)
     title = printable(report.name + (f" — {report.title}" if report.title else ""))
     caption = f"input {format_shape(report.input)} · batch {report.batch} · {report.dtype}"
+    if any(r.train_only for r in report.rows):  # say whether the aux heads' costs are in
+        caption += f" · {report.mode} mode"
     if report.bindings:
         caption += " · " + ", ".join(f"{k}={v}" for k, v in report.bindings.items())
     caption = printable(caption)

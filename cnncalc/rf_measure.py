@@ -251,6 +251,9 @@ class Prober:
             return GLOBAL  # positions mix
         if isinstance(layer, MaxUnpool):  # the transpose of its pooling layer's reading
             return tuple(self._transpose(m, n) for m, n in zip(pool_maps, hw, strict=True))
+        if isinstance(layer, Crop) and layer.offset == "center":
+            # the cut this map gets, fixed: probing enlarges the map, which would move a center
+            layer = dataclasses.replace(layer, offset=layer.offsets(in_shape))
         try:
             key = (layer, hw)
             hash(key)

@@ -31,6 +31,7 @@ from .loader import (
     SHORTCUTS,
     TOP_KEYS,
 )
+from .merges import MERGES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # A name (`isidentifier`, in ASCII: expressions accept ASCII names only).
@@ -46,6 +47,7 @@ EXPRESSION = (
 PAIR_TEXT = r"^\s*[0-9]+\s*[xX×]\s*[0-9]+\s*$"
 # base.coerce's `name` kind: dot-separated words or numbers (`features.16`, `pool4`).
 LAYER_PATH = r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$"
+REFERENCE = LAYER_PATH  # `from:`, a named merge's inputs, `outputs:` (loader._REFERENCE)
 CONTEXTS = ("top", "block")  # in `layers:`, or in a block, where arguments may be passed on
 
 
@@ -96,6 +98,11 @@ def argument_kind(kind: str, context: str = "top") -> tuple[dict[str, Any], str]
         )
     if kind == "pair0":
         return _pair(0), "an integer ≥ 0, or [h, w]; each may be an expression"
+    if kind == "offset":
+        return (
+            {"anyOf": [{"enum": ["center"]}, _pair(0)]},
+            "`center`, an integer ≥ 0, or [h, w]; each may be an expression",
+        )
     if kind == "padding":
         nonneg = _integer(0)
         sides = {"type": "array", "items": nonneg, "minItems": 2, "maxItems": 2}
@@ -241,9 +248,23 @@ def _needs(key: str, field: str, shorthand: bool) -> dict[str, Any]:
     return {"if": {"not": {"required": [field]}}, "then": {"properties": {key: given}}}
 
 
+# `from:` and `train_only:` may stand beside the type key of any entry (loader.GRAPH_KEYS)
+_GRAPH_PROPERTIES: dict[str, Any] = {"from": {"$ref": "#/$defs/reference"},
+                                     "train_only": {"$ref": "#/$defs/train_only"}}
+
+
+def _merge_entry(kind: str) -> dict[str, Any]:
+    """`- concat: [a, b]`: a named merge (cnncalc/merges.py), with `name`, `train_only`."""
+    then = {"properties": {kind: True, "name": True, "train_only": _ref("train_only")},
+            "additionalProperties": False}
+    return {"if": {"required": [kind]}, "then": then}
+
+
 def _leaf_entry(type_name: str, cls: type[Layer], primary: str) -> dict[str, Any]:
     """The keys an entry `- conv: ...` may have beside `conv`, and what it must give."""
-    properties: dict[str, Any] = {type_name: True, "name": True, "frozen": _ref("frozen")}
+    properties: dict[str, Any] = {
+        type_name: True, "name": True, "frozen": _ref("frozen"), **_GRAPH_PROPERTIES
+    }
     for name in cls.FIELDS:
         properties[name] = {"$ref": f"#/$defs/{primary}/properties/{name}"}
     then: dict[str, Any] = {"properties": properties, "additionalProperties": False}
@@ -359,14 +380,16 @@ def _composite_value(kind: str, context: str) -> dict[str, Any]:
 def _composite_entry(kind: str, context: str) -> dict[str, Any]:
     if kind == "use":
         then: dict[str, Any] = {
-            "properties": {"use": True, "name": True},
+            "properties": {"use": True, "name": True, **_GRAPH_PROPERTIES},
             # its other keys are the block's arguments, but never another type
-            "propertyNames": {"not": {"enum": [t for t in (*REGISTRY, *COMPOSITES) if t != "use"]}},
+            "propertyNames": {"not": {"enum": [
+                t for t in (*REGISTRY, *COMPOSITES, *MERGES) if t != "use"
+            ]}},
             "additionalProperties": _ref("value"),
         }
         return {"if": {"required": ["use"]}, "then": then}
     keys = COMPOSITE_KEYS[kind]
-    properties: dict[str, Any] = {kind: True, "name": True}
+    properties: dict[str, Any] = {kind: True, "name": True, **_GRAPH_PROPERTIES}
     properties.update({k: _composite_key(k, context) for k in keys})
     needs = [_needs(kind, _SHORTHAND[kind], True)]
     needs += [_needs(kind, k, False) for k in keys if k == "layers" and _SHORTHAND[kind] != k]
@@ -398,7 +421,15 @@ def _layer_defs(context: str) -> dict[str, Any]:
         else:
             values[kind] = _composite_value(kind, context)
         rules.append(_composite_entry(kind, context))
-    types = [*REGISTRY, *COMPOSITES]
+    for kind in MERGES:
+        values[kind] = {
+            "description": f"{kind} of the outputs of earlier nodes, by name or path, in order.",
+            "type": "array",
+            "items": _ref("reference"),
+            "minItems": 2,
+        }
+        rules.append(_merge_entry(kind))
+    types = [*REGISTRY, *COMPOSITES, *MERGES]
     no_type = {"propertyNames": {"not": {"enum": types}}}  # no key is a type
     defs[f"layer-{context}"] = {
         "description": "One layer: a type key (`conv`, `relu`, `repeat`, ...) with its "
@@ -461,6 +492,13 @@ def _top_keys() -> tuple[dict[str, Any], list[str]]:
             "additionalProperties": _ref("block"),
         },
         "layers": {"description": "Required. The network, in order.", **_ref("layers-top")},
+        "outputs": {
+            "description": "The network's outputs, main first: names or paths of nodes "
+            "(default: the last node's output).",
+            "type": "array",
+            "items": _ref("reference"),
+            "minItems": 1,
+        },
         "notes": {"description": "Free text (or any YAML); cnncalc ignores it."},
     }
     return {key: rules[key] for key in TOP_KEYS}, ["input", "layers"]
@@ -480,6 +518,17 @@ def architecture_schema() -> dict[str, Any]:
         },
         "frozen": {
             "description": "frozen: true counts the layer's parameters as non-trainable.",
+            "type": "boolean",
+        },
+        "reference": {
+            "description": "An earlier node: its name, or a path like `layer1.0.conv1` "
+            "(docs/format.md, Named references).",
+            "type": "string",
+            "pattern": REFERENCE,
+        },
+        "train_only": {
+            "description": "train_only: true: the node runs only in training (an aux head); "
+            "in eval mode it counts parameters but no MACs or activations.",
             "type": "boolean",
         },
         "expression": {

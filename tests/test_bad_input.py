@@ -109,6 +109,17 @@ BAD_FILES: dict[str, Bad] = {
     "dense_flat_input": Bad(
         7, "1 (layers[1])", ("dense block needs a feature map", "flat vector 4096")
     ),
+    # named references (docs/format.md, Named references): the graph stays acyclic
+    "reference_unknown": Bad(
+        6, "cat (layers[2])", ("no earlier node is named 'enc3'", "did you mean 'enc2'?")
+    ),
+    "reference_forward": Bad(
+        5, "enc2 (layers[1])", ("'head' comes later in the file", "must stay acyclic")
+    ),
+    "reference_cycle": Bad(
+        6, "block.add (layers[0].seq[1])", ("'block' contains this node", "a cycle")
+    ),
+    "output_unknown": Bad(6, "outputs[1]", ("no node is named 'aux'",)),
     "residual_identity_mismatch": Bad(
         7,
         "block (layers[1])",

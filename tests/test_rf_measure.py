@@ -48,6 +48,7 @@ CASES = [
     # wide, centred at 12, the same for every unit (jump 0); along width as before.
     ("squeeze-excite", None, (47, 23), (0, 8), (12, 8), True),
     ("unet", None, 22, 2, Fraction(39, 2), False),
+    ("unet-flat", None, 22, 2, Fraction(39, 2), False),  # the same net, skips by name
     ("resample", None, (27, 31), 4, (6, 8), False),
     ("misc", None, 22, 5, (Fraction(23, 2), Fraction(25, 2)), True),
     ("misc", "26", None, None, None, True),  # after a reshape that mixes positions: only global
