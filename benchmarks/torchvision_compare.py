@@ -25,7 +25,7 @@ and Linear (in·out per output vector). A module called twice (torchvision's Res
 `relu`) is recorded twice; its parameters count once in the totals. cnncalc's side is its rows.
 
 The two sides are matched on the layers that hold parameters (conv, linear, batch norm), which
-both sides list in execution order (a pair may be up to 8 rows out of order: cnncalc lists a
+both sides list in execution order (a pair may be up to 12 rows out of order: cnncalc lists a
 residual's shortcut after its body, where RegNet runs its `proj` first); functional steps
 (torch.flatten, F.interpolate, `+=`) have no module and pooling has no parameters, but a wrong
 pool shows at the next weight layer. For
@@ -57,7 +57,7 @@ KINDS = {  # torch class -> cnncalc type, for the layers that hold parameters
     "BatchNorm2d": "bn",
 }
 SEGMENTS = {"shortcut": "downsample"}  # cnncalc's fixed path segments -> torchvision's
-WINDOW = 8  # how far ahead of the next unpaired row a pair may be found
+WINDOW = 12  # how far ahead a pair may be found (RegNetY: 8 weight rows before `proj`)
 
 
 @dataclass
