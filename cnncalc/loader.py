@@ -56,7 +56,9 @@ BLOCK_KEYS = ("args", "layers")  # an entry of `blocks:`
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
 SHAPE_NAMES = ("C_in", "H_in", "W_in")
 COMMON = ("name", "frozen")
-NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding", "levels", "shape"})
+NUMERIC_KINDS = frozenset(
+    {"pos", "nonneg", "pair", "pair?", "pair0", "padding", "pad4", "levels", "shape"}
+)
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",

@@ -46,6 +46,7 @@ for _name, _aliases in {
     "silu": ("swish",),
     "hardswish": (),
     "elu": (),
+    "mish": (),
 }.items():
     _simple(_name, *_aliases)
 

@@ -126,3 +126,14 @@ def dropout(x: Any, p: float = 0.5, training: bool = False) -> np.ndarray:
     if training:
         raise NotImplementedError("dropout is implemented for inference only")
     return _float(x)
+
+
+def mish(x: Any) -> np.ndarray:
+    """x·tanh(softplus(x)), softplus(x) = log(1 + eˣ) computed as logaddexp(0, x) (no overflow)."""
+    x = _float(x)
+    return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
+
+
+def identity(x: Any) -> np.ndarray:
+    """x itself (torch.nn.Identity)."""
+    return _float(x)
