@@ -47,10 +47,15 @@ def torchvision_rows(builder: str, size: int) -> tuple[dict[str, tuple], int]:
                 macs = output.numel() * module.in_channels // module.groups * k
             elif isinstance(module, torch.nn.Linear):
                 macs = output.numel() * module.in_features
-                if output.dim() == 4:  # channels last (ConvNeXt's block): C x H x W
-                    shape = (shape[2], shape[0], shape[1])
             else:
                 macs = 0
+            # channels last (between ConvNeXt's Permutes): a Linear, or a plain LayerNorm (not
+            # its LayerNorm2d subclass, which permutes itself), as C x H x W
+            channels_last = isinstance(module, torch.nn.Linear) or (
+                type(module) is torch.nn.LayerNorm
+            )
+            if channels_last and output.dim() == 4:
+                shape = (shape[2], shape[0], shape[1])
             if name in rows:  # a module run twice would be counted once: say so
                 raise SystemExit(f"{builder}: {name} runs twice")
             rows[name] = (params, macs, shape)
@@ -103,6 +108,9 @@ def main() -> int:
     names = sys.argv[1:] or list(MODELS)
     bad = False
     for zoo in names:
+        if not (ZOO / f"{zoo}.yaml").exists():
+            print(f"{zoo}: not in the zoo (architectures/{zoo}.yaml), skipped")
+            continue
         problems = compare(zoo)
         for line in problems:
             print("  ✗", line)
