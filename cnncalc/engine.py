@@ -7,6 +7,7 @@ input has unbound symbols, on sympy expressions.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import gc
@@ -14,11 +15,12 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
 
-from . import expr, receptive_field
+from . import expr, merges, receptive_field
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
 from .layers.base import Layer, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
+from .layers.pool import AdaptiveAvgPool
 from .limits import (
     LAYERS_HINT,
     MAX_BLOCK_DEPTH,
@@ -29,7 +31,19 @@ from .limits import (
     STEPS_PER_LAYER,
     VALUE_HINT,
 )
-from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .nodes import (
+    REQUIRED,
+    Architecture,
+    Dense,
+    Leaf,
+    Node,
+    Parallel,
+    Repeat,
+    Residual,
+    Seq,
+    SqueezeExcite,
+    Use,
+)
 from .receptive_field import covers_map
 from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
@@ -79,7 +93,9 @@ def analyze_architecture(
             f"--set {unknown[0]}: the architecture has no symbol {unknown[0]!r}"
             + (f" (its symbols: {', '.join(symbols)})" if symbols else " (it has no symbols)")
         )
-    scope: dict[str, Any] = dict(bindings)
+    # A symbol's default (`symbols: {groups: 1}`) holds unless bound; the report's bindings
+    # stay the ones given, so a file with defaults reads as a plain numeric run.
+    scope: dict[str, Any] = {**arch.defaults, **bindings}
     free = [s for s in symbols if s not in scope]
     if free:
         import sympy  # only here: the numeric path never imports it
@@ -388,6 +404,8 @@ class _Walker:
                 )
                 br, bst = self.estimate(item.body, scope, depth + 1)
                 rows, steps = rows + br + r + 2, steps + bst + st + 2
+            elif isinstance(item, SqueezeExcite):
+                rows, steps = rows + 6, steps + 6
             elif isinstance(item, Parallel):
                 rows += 1
                 for _, b in item.branches:
@@ -435,6 +453,8 @@ class _Walker:
             return self.parallel(node, flow, scope, path)
         if isinstance(node, Dense):
             return self.dense(node, flow, scope, path)
+        if isinstance(node, SqueezeExcite):
+            return self.squeeze_excite(node, flow, scope, path)
         raise AssertionError(node)
 
     def resolve(
@@ -600,7 +620,8 @@ class _Walker:
     def merge(
         self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF
     ) -> Flow:
-        """The row of an add or concat, and its execution when a runner is present."""
+        """The row of a merge (cnncalc.merges: concat, add, mul), and its execution when a
+        runner is present."""
         copies = inputs[0].copies
         if any(f.copies != copies for f in inputs):
             listing = ", ".join(str(f.copies) for f in inputs)
@@ -629,12 +650,12 @@ class _Walker:
             trainable=0,
             buffers=0,
             macs=0,
-            extra_flops=(len(inputs) - 1) * product(out) * copies if kind == "add" else 0,
-            extra_kind="merge" if kind == "add" else "",
+            extra_flops=merges.other_ops(kind, inputs, out) * copies,
+            extra_kind="merge" if kind != "concat" else "",
             rf=rf,
             elements=product(out) * copies,
             copies=copies,
-            detail=" + ".join(format_shape(s) for s in inputs) if kind == "add" else "",
+            detail=merges.detail(kind, inputs),
         )
         self.add(row)
         return row
@@ -718,35 +739,55 @@ class _Walker:
         flows: list[Flow] = []
         for name, items in node.branches:
             bpath = _join(path, name)
-            self.groups[bpath] = ("branch", node.where)
+            if items:  # an identity branch (no layers) passes the input on and has no rows
+                self.groups[bpath] = ("branch", node.where)
             branch = self.sequence(items, flow, scope, bpath)
             flows.append(branch)
             outs.append((name, branch.shape, branch.rf))
-        shapes = [s for _, s, _ in outs]
-        listing = ", ".join(f"{n} {format_shape(s)}" for n, s, _ in outs)
-        if any(len(s) != len(shapes[0]) for s in shapes):
+        try:
+            out = merges.merged_shape(node.merge, [(n, s) for n, s, _ in outs])
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
+        merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
+        merged = self.broadcast_rf(path, node.where, outs, out, merged)
+        return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
+
+    def squeeze_excite(
+        self, node: SqueezeExcite, flow: Flow, scope: dict[str, Any], path: str
+    ) -> Flow:
+        """torchvision's SqueezeExcitation, as the parallel [identity, gate] merged by mul
+        would be, with its module names: avgpool (to 1x1), fc1 (1x1 conv to `squeeze`
+        channels, bias), activation, fc2 (1x1 conv back to C, bias), scale_activation; then
+        x · scale, C x 1 x 1 broadcast over C x H x W."""
+        self.groups[path] = ("squeeze_excite", node.where)
+        shape = flow.shape
+        if len(shape) != 3:
             raise ShapeError(
-                f"parallel branches must all give feature maps or all flat vectors to "
-                f"{node.merge}: {listing}",
+                f"squeeze_excite needs a feature map C x H x W, but its input is the flat vector "
+                f"{format_shape(shape)}",
                 node.where,
                 path,
             )
-        if node.merge == "concat":
-            if not all(_same_shape(s[1:], shapes[0][1:]) for s in shapes):
-                raise ShapeError(
-                    f"concat needs equal spatial sizes, but the branches give {listing}",
-                    node.where,
-                    path,
-                )
-            out = (sum(s[0] for s in shapes), *shapes[0][1:])
-        else:
-            if not all(_same_shape(s, shapes[0]) for s in shapes):
-                raise ShapeError(
-                    f"add needs equal shapes, but the branches give {listing}", node.where, path
-                )
-            out = shapes[0]
-        merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
-        return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
+        local = {**scope, "C_in": shape[0], "H_in": shape[1], "W_in": shape[2]}
+        squeeze = self.resolve(node.squeeze, "pos", "squeeze", node.where, local, path)
+        one = (1, 1)
+        gate = (
+            Leaf(node.where, "avgpool", AdaptiveAvgPool, {"out": one}, ()),
+            Leaf(node.where, "fc1", Conv, {"out": squeeze, "kernel": one}, ()),
+            dataclasses.replace(node.activation, name="activation"),
+            Leaf(node.where, "fc2", Conv, {"out": shape[0], "kernel": one}, ()),
+            dataclasses.replace(node.gate, name="scale_activation"),
+        )
+        scale = self.sequence(gate, flow, scope, path)
+        inputs = [("input", shape, flow.rf), ("scale", scale.shape, scale.rf)]
+        try:
+            out = merges.merged_shape("mul", [(n, s) for n, s, _ in inputs])
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
+        # its gate always passes the global pool: the merge is global (rf.glob), no note
+        merged = self.union(path, node.where, [(n, rf) for n, _, rf in inputs], False)
+        merged = self.broadcast_rf(path, node.where, inputs, out, merged)
+        return self.merge("mul", _join(path, "mul"), node.where, [flow, scale], out, merged)
 
     def dense(self, node: Dense, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         self.groups[path] = ("dense", node.where)
@@ -775,7 +816,9 @@ class _Walker:
             flow = self.merge("concat", _join(step, "concat"), node.where, [flow, new], out, merged)
         return flow
 
-    def union(self, path: str, where: Where, branches: list[tuple[str, RF]]) -> RF:
+    def union(
+        self, path: str, where: Where, branches: list[tuple[str, RF]], note_global: bool = True
+    ) -> RF:
         """The merged unit sees the union of its branches' fields (the size is the span);
         unequal jumps or centers that do not coincide are reported, not dropped. Branches that
         passed a global layer make the merge global; the local field is the union of the
@@ -805,7 +848,7 @@ class _Walker:
                 )
             merged = receptive_field.span([rf for _, rf in local], axis, (_min, _max))
             axes.append(AxisRF(merged.size, merged.jump, merged.start, glob, True, merged.exact))
-        if len(local) < len(fields):
+        if len(local) < len(fields) and note_global:
             names = ", ".join(n for n, rf in fields if not rf[0].local)
             self.diagnostics.append(
                 Diagnostic(path, where, f"{names} passed a global layer: the merged units depend "
@@ -813,6 +856,26 @@ class _Walker:
                            "branches")
             )
         return tuple(axes)  # type: ignore[return-value]
+
+    def broadcast_rf(
+        self, path: str, where: Where, outs: list[tuple[str, Shape, RF]], out: Shape, merged: RF
+    ) -> RF:
+        """A local input repeated along an axis (a 1-pixel-high map under mul) gives every unit
+        its unit 0's field, which the per-layer model cannot say: the field along that axis is
+        then only approximate (verify --rf gives single units exactly). A gate that passed a
+        global pooling is global already and changes nothing."""
+        if merged is None:
+            return merged
+        axes = list(merged)
+        for name, shape, rf in outs:
+            for a, repeated in enumerate(merges.broadcast_axes(shape, out)):
+                if repeated and rf is not None and rf[a].local and axes[a].exact:
+                    axes[a] = dataclasses.replace(axes[a], exact=False)
+                    self.diagnostics.append(Diagnostic(
+                        path, where, f"{name} is repeated along {('height', 'width')[a]}: every "
+                        "unit also sees its unit 0's field, so the field shown is approximate"
+                    ))
+        return (axes[0], axes[1])
 
 
 def _ratio(a: Any, b: Any) -> Any:

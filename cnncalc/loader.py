@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from fractions import Fraction
 from typing import Any
 
 import yaml
@@ -25,6 +26,7 @@ from .limits import (
     MAX_YAML_NODES,
     VALUE_HINT,
 )
+from .merges import MERGES
 from .nodes import (
     REQUIRED,
     Architecture,
@@ -36,10 +38,11 @@ from .nodes import (
     Repeat,
     Residual,
     Seq,
+    SqueezeExcite,
     Use,
 )
 
-COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
+COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense", "squeeze_excite")
 # The keys each composite takes besides its own and `name` (`use` takes its block's arguments);
 # cnncalc/schema.py reads these tables too, so the JSON Schema cannot drift from the loader.
 COMPOSITE_KEYS = {
@@ -48,9 +51,11 @@ COMPOSITE_KEYS = {
     "dense": ("layers", "count"),
     "residual": ("body", "shortcut", "activation"),
     "parallel": ("branches", "merge"),
+    "squeeze_excite": ("squeeze", "activation", "gate"),
 }
+SE_DEFAULTS = {"activation": "relu", "gate": "sigmoid"}  # torchvision's SqueezeExcitation
 SHORTCUTS = ("identity", "auto")  # a residual's shortcut: one of these, or a list of layers
-MERGE_KIND = "choice:concat|add"  # a parallel's merge
+MERGE_KIND = "choice:" + "|".join(MERGES)  # a parallel's merge (cnncalc/merges.py)
 BRANCH_KEYS = ("name", "layers")  # a parallel branch written as a mapping
 BLOCK_KEYS = ("args", "layers")  # an entry of `blocks:`
 TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
@@ -292,6 +297,23 @@ class _Reader:
         raise self.error(node, yaml_path, f"{what} a value or a list of values, got a mapping")
 
     # ------------------------------------------------------------------ values
+
+    def exact(self, node: yaml.Node, raw: Any, yaml_path: str) -> Any:
+        """A decimal given to a block (`width: 0.75`) as the exact rational its text spells
+        (3/4), so that expressions on it stay exact; lists item by item."""
+        if isinstance(raw, list) and isinstance(node, yaml.SequenceNode):
+            return [self.exact(n, r, yaml_path) for n, r in zip(node.value, raw, strict=True)]
+        if not isinstance(raw, float):
+            return raw
+        try:
+            value = Fraction(node.value.replace("_", ""))
+        except (ValueError, ZeroDivisionError):
+            raise self.error(node, yaml_path, f"a block argument must be a finite number, "
+                             f"got {node.value}") from None
+        if max(abs(value.numerator), value.denominator) > MAX_VALUE**2:
+            raise LimitError(f"{node.value} has too many digits for an exact value "
+                             f"({VALUE_HINT})", self.where(node, yaml_path))
+        return value.numerator if value.denominator == 1 else value
 
     def argument(
         self, node: yaml.Node, yaml_path: str, key: str, names: frozenset[str]
@@ -587,14 +609,23 @@ class _Reader:
                     shortcut = self.layers(sub, f"{yaml_path}.shortcut", names, depth + 1)
             activation = None
             if "activation" in rest:
-                sub = rest["activation"]
-                word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
-                if not isinstance(word, str):
-                    raise self.error(sub, yaml_path, "residual 'activation' must be a layer name")
-                activation = self.leaf(word, None, {}, sub, f"{yaml_path}.activation", names)
-                if not activation.cls.NONLINEAR:
-                    raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+                activation = self.activation(kind, "activation", rest["activation"], yaml_path,
+                                             names)
             return Residual(where, name, body, shortcut, activation)
+        if kind == "squeeze_excite":
+            squeeze_node = inline("squeeze")
+            if squeeze_node is None:
+                raise SpecError("squeeze_excite needs `squeeze:` (the squeezed channels)", where)
+            squeeze = self.argument(squeeze_node, yaml_path, "squeeze", names)
+            if not _has_expr(squeeze):
+                squeeze = coerce_value(self, squeeze_node, yaml_path, "pos", "squeeze", squeeze)
+            leaves = {}
+            for key, default in SE_DEFAULTS.items():
+                if key in rest:
+                    leaves[key] = self.activation(kind, key, rest[key], yaml_path, names)
+                else:
+                    leaves[key] = self.leaf(default, None, {}, node, f"{yaml_path}.{key}", names)
+            return SqueezeExcite(where, name, squeeze, leaves["activation"], leaves["gate"])
         # parallel
         branches_node = value if value is not None else rest.get("branches")
         if not isinstance(branches_node, yaml.SequenceNode) or len(branches_node.value) < 2:
@@ -602,10 +633,18 @@ class _Reader:
         merge = "concat"
         if "merge" in rest:
             merge = coerce_at(self, rest["merge"], yaml_path, MERGE_KIND, "merge")
-        branches = []
+        branches: list[tuple[str, tuple[Node, ...]]] = []
         for b, branch in enumerate(branches_node.value):
             bpath = f"{yaml_path}.branches[{b}]"
             bname = f"branch{b + 1}"
+            if isinstance(branch, yaml.ScalarNode) and self.scalar(branch, bpath) == "identity":
+                branches.append((bname, ()))  # the input itself (a gate's other factor)
+                continue
+            if isinstance(branch, yaml.ScalarNode) and self.scalar(branch, bpath) is not None:
+                raise self.error(
+                    branch, bpath,
+                    "a branch is a list of layers, `identity`, or {name: ..., layers: [...]}",
+                )
             if isinstance(branch, yaml.MappingNode):
                 fields = self.mapping(branch, bpath, "a branch")
                 if set(fields) - set(BRANCH_KEYS) or "layers" not in fields:
@@ -619,6 +658,18 @@ class _Reader:
         if len({b[0] for b in branches}) != len(branches):
             raise SpecError("two branches of this parallel have the same name", where)
         return Parallel(where, name, tuple(branches), merge)
+
+    def activation(
+        self, kind: str, key: str, sub: yaml.Node, yaml_path: str, names: frozenset[str]
+    ) -> Leaf:
+        """A composite's activation, named by its type (`activation: relu`)."""
+        word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
+        if not isinstance(word, str):
+            raise self.error(sub, yaml_path, f"{kind} {key!r} must be a layer name")
+        leaf = self.leaf(word, None, {}, sub, f"{yaml_path}.{key}", names)
+        if not leaf.cls.NONLINEAR:
+            raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+        return leaf
 
     def use(
         self,
@@ -634,7 +685,7 @@ class _Reader:
             raise self.error(value, yaml_path, "'use' names a block: `- use: bottleneck`")
         args = {}
         for key, sub in rest.items():
-            raw = self.value(sub, yaml_path, key=key)
+            raw = self.exact(sub, self.value(sub, yaml_path, key=key), yaml_path)
             if isinstance(raw, str) and raw.isidentifier() and raw not in names:
                 args[key] = raw  # a word, not a name: passed on as text (`mode: bilinear`)
             else:
@@ -663,13 +714,37 @@ class _Reader:
                 raise self.error(top[key], key, f"{key!r} must be text")
             text[key] = str(raw)
         symbols: list[str] = []
+        defaults: dict[str, int] = {}
         if "symbols" in top:
-            raw = self.value(top["symbols"], "symbols")
-            if not isinstance(raw, list) or not all(
-                isinstance(s, str) and s.isidentifier() for s in raw
+            if isinstance(top["symbols"], yaml.MappingNode):  # `symbols: {groups: 1}`: defaults
+                given = self.mapping(top["symbols"], "symbols", "symbols")
+                defaults = {k: self.value(v, f"symbols.{k}") for k, v in given.items()}
+                listed: Any = list(defaults)
+            else:
+                listed = self.value(top["symbols"], "symbols")
+            if not isinstance(listed, list) or not all(
+                isinstance(s, str) and s.isidentifier() for s in listed
             ):
-                raise self.error(top["symbols"], "symbols", "'symbols' must be a list of names")
-            symbols = list(raw)
+                raise self.error(
+                    top["symbols"],
+                    "symbols",
+                    "'symbols' must be a list of names, or a mapping of names to default values",
+                )
+            for name, value in defaults.items():
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise self.error(
+                        top["symbols"],
+                        "symbols",
+                        f"the default of symbol {name!r} must be a positive integer, "
+                        f"got {value!r}",
+                    )
+                if value > MAX_VALUE:
+                    raise LimitError(
+                        f"the default of symbol {name!r}, {value:,}, is above {MAX_VALUE:,} "
+                        f"({VALUE_HINT})",
+                        self.where(top["symbols"], "symbols"),
+                    )
+            symbols = list(listed)
         if "input" not in top:
             raise SpecError(
                 "the file has no `input:` (e.g. `input: [3, 224, 224]`)", self.where(root, "")
@@ -717,6 +792,7 @@ class _Reader:
             symbols=tuple(symbols),
             blocks=blocks,
             items=items,
+            defaults=defaults,
         )
 
     def block(self, name: str, node: yaml.Node, yaml_path: str, names: frozenset[str]) -> Block:
@@ -729,7 +805,7 @@ class _Reader:
         args: dict[str, Any] = {}
         if "args" in fields:
             for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
-                raw = self.value(sub, f"{yaml_path}.args.{arg}")
+                raw = self.exact(sub, self.value(sub, f"{yaml_path}.args.{arg}"), yaml_path)
                 if raw == "required":
                     args[arg] = REQUIRED
                 elif isinstance(raw, str) and raw.isidentifier() and raw not in names:

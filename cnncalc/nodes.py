@@ -6,7 +6,7 @@ the incoming shape stay `Expr` until the engine resolves them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Where
@@ -85,7 +85,19 @@ class Dense:
     body: tuple[Node, ...]
 
 
-Node = Leaf | Seq | Repeat | Use | Residual | Parallel | Dense
+@dataclass(frozen=True, slots=True)
+class SqueezeExcite:
+    """x · gate(fc2(activation(fc1(avgpool(x))))): torchvision's SqueezeExcitation, with its
+    module names; fc1 squeezes to `squeeze` channels, fc2 restores x's."""
+
+    where: Where
+    name: str | None
+    squeeze: Any  # an int, or an Expr (of C_in: the channels arriving)
+    activation: Leaf
+    gate: Leaf
+
+
+Node = Leaf | Seq | Repeat | Use | Residual | Parallel | Dense | SqueezeExcite
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +120,5 @@ class Architecture:
     symbols: tuple[str, ...]
     blocks: dict[str, Block]
     items: tuple[Node, ...]
+    # symbol -> its value unless --set (or --input) binds it: `symbols: {groups: 1}`
+    defaults: dict[str, int] = field(default_factory=dict)

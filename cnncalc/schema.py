@@ -35,11 +35,12 @@ from .loader import (
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # A name (`isidentifier`, in ASCII: expressions accept ASCII names only).
 WORD = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# The tokens expr.parse reads: integers (not run into a name: `1e400`), names, + - * // % ( ),
-# spaces; it starts as loader._looks_arithmetic wants. A lone `/` or a quote is refused here.
+# The tokens expr.parse reads: integers and decimals (not run into a name: `1e400`), names,
+# + - * // % ( ) and the commas of calls, spaces; it starts as loader._looks_arithmetic wants.
+# A lone `/` or a quote is refused here.
 EXPRESSION = (
     r"^\s*(?=[-A-Za-z0-9_(])"
-    r"(?:(?:[0-9]+(?![A-Za-z_])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%()])\s*)+$"
+    r"(?:(?:[0-9]+(?:\.[0-9]+)?(?![A-Za-z_.])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%(),])\s*)+$"
 )
 # `3x3` for a pair or a padding, as on the command line (the loader's layers.base.pair_text).
 PAIR_TEXT = r"^\s*[0-9]+\s*[xX×]\s*[0-9]+\s*$"
@@ -289,9 +290,17 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
             "or a list of layers (a projection).",
             "anyOf": [{"enum": list(SHORTCUTS)}, layers],
         }
-    if key == "activation":
+    if key == "squeeze":
         return {
-            "description": "activation: the activation applied after the add (a type name).",
+            "description": "squeeze: the channels fc1 squeezes to (squeeze_excite); a positive "
+            "integer or an expression (`C_in // 4`: C_in is the channels arriving).",
+            **argument_kind("pos")[0],
+        }
+    if key in ("activation", "gate"):
+        return {
+            "description": "activation: the activation after a residual's add, or after a "
+            "squeeze_excite's fc1 (default relu); gate: a squeeze_excite's scale activation "
+            "(default sigmoid). A type name.",
             "enum": [
                 name for name, cls in REGISTRY.items()
                 if cls.NONLINEAR and not required_arguments(cls)
@@ -306,26 +315,29 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
                 "required": ["layers"],
                 "additionalProperties": False,
             },
-            "else": layers,
+            "else": {"anyOf": [{"const": "identity"}, layers]},
         }
         if set(BRANCH_KEYS) != {"name", "layers"}:
             raise KeyError(f"the schema has no rule for the branch keys {BRANCH_KEYS}")
         return {
-            "description": "branches: at least two; each a list of layers, or "
-            "{name: ..., layers: [...]}.",
+            "description": "branches: at least two; each a list of layers, `identity` (the "
+            "input itself), or {name: ..., layers: [...]}.",
             "type": "array",
             "items": branch,
             "minItems": 2,
         }
     if key == "merge":
-        return {"description": "merge: concat (default) or add.", **argument_kind(MERGE_KIND)[0]}
+        return {
+            "description": "merge: concat (default), add, or mul (torch's broadcasting).",
+            **argument_kind(MERGE_KIND)[0],
+        }
     raise KeyError(f"the schema has no rule for the composite key {key!r} (cnncalc/schema.py)")
 
 
 # What a composite's value sets when it is not a mapping: `- repeat: 3`, `- seq: [...]`.
 _SHORTHAND = {
     "seq": "layers", "repeat": "count", "dense": "count", "residual": "body",
-    "parallel": "branches",
+    "parallel": "branches", "squeeze_excite": "squeeze",
 }
 _COMPOSITE_TEXT = {
     "seq": "A named group of layers: `- seq: [...]` with `name:` beside it.",
@@ -336,7 +348,10 @@ _COMPOSITE_TEXT = {
     "residual": "A residual block: `- residual: {body: [...], shortcut: identity|auto|[...], "
     "activation: relu}`, or `- residual: [...]` (the body).",
     "parallel": "Branches on the same input: `- parallel: [[...], [...]]` or "
-    "`{branches: [...], merge: concat|add}`.",
+    "`{branches: [...], merge: concat|add|mul}`.",
+    "squeeze_excite": "A squeeze-excitation gate (torchvision's SqueezeExcitation): "
+    "`- squeeze_excite: {squeeze: 16, activation: relu, gate: hardsigmoid}` or "
+    "`- squeeze_excite: 16`.",
     "use": "A block from `blocks:` with its arguments beside it: "
     "`- {use: stage, width: 64, name: stage1}`.",
 }
@@ -444,9 +459,15 @@ def _top_keys() -> tuple[dict[str, Any], list[str]]:
             "anyOf": [{"minItems": 1, "maxItems": 1}, {"minItems": 3, "maxItems": 3}],
         },
         "symbols": {
-            "description": "Names that values may use as symbols, besides those in `input`.",
-            "type": "array",
-            "items": _ref("word"),
+            "description": "Names that values may use as symbols, besides those in `input`; "
+            "or a mapping of names to defaults that hold unless --set binds them.",
+            "anyOf": [
+                {"type": "array", "items": _ref("word")},
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+            ],
         },
         "blocks": {
             "description": "Named, parameterised groups of layers, for `use`.",
@@ -476,8 +497,10 @@ def architecture_schema() -> dict[str, Any]:
             "type": "boolean",
         },
         "expression": {
-            "description": "An expression: integers, names, + - * // % and parentheses "
-            "(`4*planes`, `C_in // 2`). Its names are checked by cnncalc, not by this schema.",
+            "description": "An expression: integers, decimals (exact), names, + - * // %, "
+            "parentheses and min, max, ceil_div, make_divisible (`4*planes`, `C_in // 2`, "
+            "`make_divisible(16 * width, 8)`). Its names are checked by cnncalc, not by this "
+            "schema.",
             "type": "string",
             "minLength": 1,
             "maxLength": MAX_EXPR_LENGTH,

@@ -109,6 +109,11 @@ BAD_FILES: dict[str, Bad] = {
         "mixed (layers[0])",
         ("concat needs equal spatial sizes", "branch1 64x28x28", "branch2 128x14x14"),
     ),
+    "mul_broadcast_mismatch": Bad(
+        6,
+        "se (layers[0])",
+        ("mul cannot broadcast branch1 16x8x8, branch2 4x1x1", "the channels differ"),
+    ),
     "dense_flat_input": Bad(
         7, "1 (layers[1])", ("dense block needs a feature map", "flat vector 4096")
     ),
@@ -119,6 +124,11 @@ BAD_FILES: dict[str, Bad] = {
     ),
     # Symbolic expressions that fold to constants meet the same checks as numbers.
     "folded_zero_division": Bad(4, "0 (layers[0])", ("division by zero in 'C // (C - C)'",)),
+    "make_divisible_zero": Bad(
+        9,
+        "stem (blocks.stem.layers[0])",
+        ("division by zero in 'make_divisible(16 * width, divisor)'", "divisor is 0"),
+    ),
     "folded_modulo_zero": Bad(4, "0 (layers[0])", ("division by zero in 'C % (H - H)'",)),
     "folded_zero_channels": Bad(
         4, "0 (layers[0])", ("'out' must be a positive integer, got 0 (from 'C - C')",)

@@ -73,9 +73,10 @@ NETWORKS: dict[str, tuple[list[int], str]] = {
     "zero_pad": ([2, 3, 3], "\n  - zero_pad: [1, 2, 0, 3]"),
     "channel_shuffle": ([4, 2, 3], "\n  - channel_shuffle: 2"),
     "chunk": ([5, 2, 3], "\n  - chunk: {chunks: 2, index: 1}"),  # torch.chunk: 5 -> 3 + 2
+    "stochastic_depth": ([2, 3, 3], "\n  - stochastic_depth: 0.2"),
 }
-for _name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "elu", "mish",
-              "softmax", "log_softmax"):
+for _name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
+              "elu", "mish", "softmax", "log_softmax"):
     NETWORKS[_name] = ([2, 3, 3], f"\n  - {_name}")
 
 CLASSES = {cls: cls.TYPE for cls in REGISTRY.values()}  # one row per class, by its first name

@@ -13,6 +13,7 @@ from .activation import (
     erf,
     erfc,
     gelu,
+    hardsigmoid,
     hardswish,
     identity,
     leaky_relu,
@@ -23,10 +24,12 @@ from .activation import (
     sigmoid,
     silu,
     softmax,
+    stochastic_depth,
     tanh,
 )
 from .channels import channel_shuffle, chunk, layer_scale
 from .conv import conv2d, conv_transpose2d, linear
+from .merge import add, broadcast_shape, cat, mul
 from .norm import batch_norm, group_norm, layer_norm, local_response_norm
 from .pool import (
     adaptive_avg_pool2d,
@@ -41,6 +44,10 @@ from .resample import interpolate
 
 __all__ = [
     "MacCount",
+    "add",
+    "broadcast_shape",
+    "cat",
+    "mul",
     "count_macs",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
@@ -56,6 +63,7 @@ __all__ = [
     "erfc",
     "gelu",
     "group_norm",
+    "hardsigmoid",
     "hardswish",
     "identity",
     "interpolate",
@@ -76,5 +84,6 @@ __all__ = [
     "silu",
     "softmax",
     "spatial_pyramid_pool",
+    "stochastic_depth",
     "tanh",
 ]
