@@ -311,6 +311,15 @@ class _Walker:
         number on in this list; a list of one unnamed item adds no segment of its own, nor does
         a list of one such item beside unnumbered leaves (a chunk, a channel shuffle)."""
         numbered = [item for item in items if not _unnumbered(item)]
+        unnamed = [item for item in items if _unnumbered(item) and item.name is None]
+        for item in unnamed:  # each is named by its type: two would share one path
+            if sum(_type(other) == _type(item) for other in unnamed) > 1:
+                raise SpecError(
+                    f"two unnamed {_type(item)} layers in one list would both be "
+                    f"{_join(prefix, _type(item))}; give one a name",
+                    item.where,
+                    prefix,
+                )
         only = numbered[0] if len(numbered) == 1 else items[0] if len(items) == 1 else None
         if prefix and only is not None and only.name is None and not isinstance(only, Repeat):
             for item in items:

@@ -157,3 +157,14 @@ def test_functions_take_no_position_so_modules_keep_torchvisions_numbers():
         "stage.0.branch1", "stage.0.branch2.chunk", "stage.0.branch2.0", "stage.0.branch2.1",
         "stage.0.branch2.2", "stage.0.concat", "stage.0.channel_shuffle", "stage.1.branch1",
     ]
+
+
+def test_two_unnamed_functions_in_one_list_are_refused_not_given_one_path():
+    from cnncalc.errors import SpecError
+
+    with pytest.raises(SpecError, match="two unnamed channel_shuffle layers in one list would "
+                       "both be channel_shuffle; give one a name"):
+        analyze("input: [4, 2, 2]\nlayers: [{channel_shuffle: 2}, relu, {channel_shuffle: 2}]\n")
+    named = analyze("input: [4, 2, 2]\nlayers: [{channel_shuffle: 2}, relu, "
+                    "{channel_shuffle: 2, name: shuffle2}]\n")
+    assert [r.path for r in named.rows] == ["channel_shuffle", "0", "shuffle2"]
