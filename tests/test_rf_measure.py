@@ -53,6 +53,11 @@ CASES = [
     ("misc", None, 22, 5, (Fraction(23, 2), Fraction(25, 2)), True),
     ("misc", "26", None, None, None, True),  # after a reshape that mixes positions: only global
     ("heads", "mix.add", 6, 4, Fraction(11, 2), True),  # roi_pool's branch is global
+    # zero_pad (top 0, left 1) then conv 3/2: r 3, j 2, start 0 + 1 = 1 (height), −1 + 1 = 0
+    # (width); the chunk-and-conv branch 3 + 2·2 = 7 (its p1 keeps the start); the last conv
+    # 7 + 2·2 = 11, start + 1·2: 3 x 2, and unit 1 is centered 2 further: 5 x 4. Every other
+    # new type is the identity.
+    ("channels", None, 11, 2, (5, 4), False),
 ]
 
 
@@ -121,6 +126,7 @@ TARGETS = {
     "resample": [None],
     "misc": [None, "even", "26"],
     "heads": [None, "mix.add"],
+    "channels": [None],
 }
 
 

@@ -187,10 +187,16 @@ def test_zero_first_pair_text_is_not_hex(tmp_path) -> None:
 def test_zoo_lists_with_named_rows_name_every_row(name: str) -> None:
     """A row path `2` beside `avgpool` and `classifier` reads as a count (`2 flatten`); where a
     list names some of its items, the zoo names them all (the flatten rows, alexnet-paper's
-    relu1 … drop7)."""
+    relu1 … drop7). A function's row (`….chunk` beside torchvision's branch2.0 … branch2.7,
+    Layer.NUMBERED) is named by its type and takes no number: it is not counted."""
+    from cnncalc.layers import REGISTRY
+
+    functions = {t for t, cls in REGISTRY.items() if not cls.NUMBERED}
     parents: dict[str, set[str]] = {}
     for row in cnncalc.analyze(name).rows:
         parts = row.path.split(".")
+        if row.type in functions and parts[-1] == row.type:
+            parts = parts[:-1]
         for depth, segment in enumerate(parts):
             parents.setdefault(".".join(parts[:depth]), set()).add(segment)
     for parent, segments in parents.items():

@@ -75,6 +75,9 @@ class Layer:
     WEIGHTED: ClassVar[bool] = False  # counts as a weight layer (conv, linear) for depth
     NONLINEAR: ClassVar[bool] = False  # counts as a nonlinearity for depth
     REFERENCE: ClassVar[str | None] = None  # a field naming an earlier layer this one reads
+    # False for what torch writes as a function, not a module (`x.chunk(2, dim=1)`): such a
+    # layer takes no position in its list, so the modules around it keep torchvision's numbers
+    NUMBERED: ClassVar[bool] = True
 
     # The formulas: no defaults here (see FORMULAS and register).
 
@@ -266,7 +269,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "offset", "padding"})
+PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "offset", "padding", "pad4"})
 _PAIR_TEXT = re.compile(r"[0-9\s]*(?:[x×X][0-9\s]*)+")  # what looks like an HxW attempt
 _MAX_DIGITS = 1000  # far above any legal value, far below Python's int-from-text limit
 
@@ -317,6 +320,18 @@ def coerce(kind: str, name: str, value: Any) -> Any:
         ):  # [[top, bottom], [left, right]]
             return tuple(_pair(name, v, 0, "a non-negative integer") for v in value)
         h, w = _pair(name, value, 0, "a non-negative integer, 'same' or 'valid'")
+        return ((h, h), (w, w))
+    if kind == "pad4":  # torch.nn.ZeroPad2d's p or (left, right, top, bottom), or [h, w]
+        if isinstance(value, (list, tuple)) and len(value) == 4:
+            left, right, top, bottom = (
+                _int(name, v, 0, "a non-negative integer") for v in value
+            )
+            return ((top, bottom), (left, right))
+        if isinstance(value, (list, tuple)) and len(value) != 2:
+            raise SpecError(
+                f"{name!r} must be p, [h, w] or [left, right, top, bottom], got {_show(value)}"
+            )
+        h, w = _pair(name, value, 0, "a non-negative integer")
         return ((h, h), (w, w))
     if kind == "bool":
         if not isinstance(value, bool):
