@@ -16,6 +16,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from ..errors import LimitError, ShapeError, SpecError
@@ -241,11 +242,12 @@ def _is_symbolic(value: Any) -> bool:
 
 
 def _finite(name: str, value: Any, what: str) -> float:
-    """A YAML number as a float: bools, text, nan, infinities and ints too big for a float are
-    refused (float(10**400) would raise OverflowError)."""
+    """A YAML number, or the exact fraction an expression gives (`p: rate` with a block argument
+    `rate: 0.2` is 1/5), as a float: bools, text, nan, infinities and ints too big for a float
+    are refused (float(10**400) would raise OverflowError)."""
     import math
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
     if isinstance(value, int) and abs(value) > MAX_VALUE:
         raise LimitError(
@@ -345,9 +347,10 @@ def coerce(kind: str, name: str, value: Any) -> Any:
             raise SpecError(f"{name!r} must be a positive number, got {value}")
         return number
     if kind == "prob":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        number = _finite(name, value, "a number from 0 to 1")
+        if not 0 <= number <= 1:
             raise SpecError(f"{name!r} must be a number from 0 to 1, got {_show(value)}")
-        return float(value)
+        return number
     if kind == "levels":
         items = value if isinstance(value, (list, tuple)) else [value]
         if not items:
