@@ -1,5 +1,5 @@
 """Tables never cut a number (issue 11, item 2). Every table view of five zoo networks is drawn
-on a forced terminal of 60 to 200 columns, through the same render_table the CLI uses, and
+on a forced terminal of 60 to 200 columns, through the same report_table the CLI uses, and
 every figure of the view's JSON (params, MACs and FLOPs in human form, shapes, receptive field
 size, jump and start, the Total row) must appear whole, in row order; a column left out for
 width must be named in the line under the table. Printing a cell whole is what is tested:
@@ -45,8 +45,7 @@ def document(model: str) -> dict:
 def draw(model: str, view: str, width: int, keys: tuple[str, ...] | None = None) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=width, color_system=None)
-    render.render_table(report(model), view, console, keys=keys)
-    return buffer.getvalue()
+    return render.report_table(report(model), view, console, keys=keys)
 
 
 def number(value) -> Fraction | int:
