@@ -138,8 +138,9 @@ ColumnsOpt = Annotated[
     str | None,
     typer.Option(
         "--columns",
-        help="Columns to show, in order, by key: path, type, detail, input, output, params, "
-        "params%, buffers, macs, macs%, flops, extra_flops, elements, rf_size, rf_jump, rf_start.",
+        help="Columns to show, in order, by key: path, type, args, input, output, params, "
+        "params%, buffers, macs, macs%, flops, extra_flops, activations, rf_size, rf_jump, "
+        "rf_start. The keys are the JSON's names.",
     ),
 ]
 

@@ -42,13 +42,18 @@ def number_column(key: str, header: str, priority: int = 50) -> Column:
     return Column(key, header, str, str, numeric=True, priority=priority)
 
 
+COLUMNS_ADVICE = "use --columns, a wider terminal or --format csv"
+WIDER_ADVICE = "use a wider terminal or --format csv"  # for the commands without --columns
+
+
 def table_text(
     console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
-    footer: list[str] | None = None,
+    footer: list[str] | None = None, advice: str = COLUMNS_ADVICE,
 ) -> str:
     """A table of text cells for the console: fitted to its width (whole columns of the lowest
     priority left out, and named in a line under the table), drawn by rich, or written directly
-    when nothing needs fitting on a plain console. No line ends in a space."""
+    when nothing needs fitting on a plain console. No line ends in a space. An empty title or
+    caption is left out; `advice` ends the line that names the columns left out."""
     lines = [[c.header for c in columns], *cells, *([footer] if footer is not None else [])]
     kept, widths, natural = fit_columns(columns, lines, console.width)
     text = None
@@ -62,7 +67,7 @@ def table_text(
         left = [columns[i] for i in range(len(columns)) if i not in kept]
         note = (
             f"Not shown at width {console.width}: {', '.join(c.header for c in left)} (keys "
-            f"{', '.join(c.key for c in left)}); use --columns, a wider terminal or --format csv"
+            f"{', '.join(c.key for c in left)}); {advice}"
         )
         text += wrap_words(note, console.width)  # one line, or more on a terminal
     return text
@@ -160,16 +165,6 @@ def wrap_words(text: str, width: int) -> str:
 
 
 
-def trimmed(console: Any, table: Any) -> str:
-    """Print a rich renderable (a table, a Text wrapped between words) with the spaces at its
-    line ends dropped: rich pads every cell and centres titles, and a line of plain text
-    should not end in spaces."""
-    with console.capture() as capture:
-        console.print(table, crop=False)
-    return strip_line_ends(capture.get())
-
-
-
 def rich_table(
     console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
     footer: list[str] | None, kept: list[int], widths: list[int],
@@ -182,8 +177,8 @@ def rich_table(
 
     plain = not console.is_terminal or console.no_color
     table = Table(
-        title=Text(title),
-        caption=Text(caption),
+        title=Text(title) if title else None,
+        caption=Text(caption) if caption else None,
         box=box.SIMPLE if plain else box.SIMPLE_HEAVY,
         header_style="" if plain else "bold",
         title_style="" if plain else "bold",
@@ -230,9 +225,10 @@ def plain_table(
 
     width = sum(widths) + SEPARATOR * last + EDGES
     rule = " " + "─" * (width - 2)
-    out = [title.rstrip(), "", row_text([c.header for c in columns]), rule]
+    out = [title.rstrip()] if title else []
+    out += ["", row_text([c.header for c in columns]), rule]
     out.extend(row_text(v) for v in cells)
     if footer is not None:
         out.extend([rule, row_text(footer)])
-    out.extend(["", caption.rstrip()])
+    out.extend(["", caption.rstrip()] if caption else [""])
     return "\n".join(out) + "\n"

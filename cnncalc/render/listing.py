@@ -10,8 +10,15 @@ from typing import Any
 from ..nodes import Architecture
 from ..report import Report
 from ..shape import format_shape
-from .columns import csv_table, trimmed
-from .values import exact_text, human, json_value
+from .columns import (
+    WIDER_ADVICE,
+    csv_table,
+    markdown_table,
+    number_column,
+    table_text,
+    text_column,
+)
+from .values import csv_text, human, json_value, printable
 
 Entry = tuple[str, Architecture, Report]
 
@@ -33,37 +40,41 @@ def list_json(entries: Sequence[Entry]) -> list[dict[str, Any]]:
 def render_list(entries: Sequence[Entry], fmt: str, console: Any) -> str:
     if fmt == "json":
         return json.dumps(list_json(entries), indent=2, ensure_ascii=False) + "\n"
-    rows = [
-        (
-            name,
-            format_shape(report.input),
-            exact_text(report.totals.params),
-            exact_text(report.totals.macs),
-            arch.title,
-        )
-        for name, arch, report in entries
+    if fmt == "csv":  # the JSON's keys, exact numbers
+        rows = [
+            (
+                name, "x".join(csv_text(d) for d in report.input), csv_text(report.totals.params),
+                csv_text(report.totals.macs), arch.title, arch.description,
+            )
+            for name, arch, report in entries
+        ]
+        return csv_table(("name", "input", "params", "macs", "title", "description"), rows)
+    if fmt == "markdown":  # for people: human units, as the table
+        cells = [
+            (
+                name, format_shape(report.input), human(report.totals.params),
+                human(report.totals.macs), printable(arch.title),
+            )
+            for name, arch, report in entries
+        ]
+        heads = ("Name", "Input", "Params", "MACs", "Title")
+        numeric = (False, False, True, True, False)
+        return "\n".join(markdown_table(heads, numeric, cells)) + "\n"
+    columns = [
+        text_column("name", "Name", priority=100),
+        text_column("input", "Input", priority=80),
+        number_column("params", "Params", priority=70),
+        number_column("macs", "MACs", priority=70),
+        text_column("description", "Description", priority=10, wrap=True),
     ]
-    if fmt == "csv":
-        return csv_table(("name", "input", "params", "macs", "title"), rows)
-    if fmt == "markdown":
-        lines = ["| name | input | params | MACs | title |", "|---|---|---:|---:|---|"]
-        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
-        return "\n".join(lines) + "\n"
-    from rich import box
-    from rich.table import Table
-
-    table = Table(box=box.SIMPLE, pad_edge=False, header_style="" if console.no_color else "bold")
-    for header, right in (("Name", False), ("Input", False), ("Params", True), ("MACs", True),
-                          ("Description", False)):
-        table.add_column(
-            header, justify="right" if right else "left", no_wrap=header != "Description"
-        )
-    for name, arch, report in entries:
-        table.add_row(
+    table = [
+        [
             name,
             format_shape(report.input),
             human(report.totals.params),
             human(report.totals.macs),
-            arch.description or arch.title,
-        )
-    return trimmed(console, table)
+            printable(arch.description or arch.title),
+        ]
+        for name, arch, report in entries
+    ]
+    return table_text(console, "", "", columns, table, advice=WIDER_ADVICE)

@@ -35,9 +35,12 @@ def _copies(row: Row) -> str:
 
 
 
-def _text_column(key: str, header: str, priority: int, wrap: bool = True) -> Column:
-    """Text: the layer's path and arguments, which may wrap, and its type (one word, whole)."""
-    cell: Callable[[Row], str] = lambda r: getattr(r, key)  # noqa: E731
+def _text_column(
+    key: str, header: str, priority: int, wrap: bool = True, attr: str = ""
+) -> Column:
+    """Text: the layer's path and arguments, which may wrap, and its type (one word, whole).
+    The Args column shows Row.detail, the layer's own short summary of its arguments."""
+    cell: Callable[[Row], str] = lambda r: getattr(r, attr or key)  # noqa: E731
     return Column(key, header, cell, cell, numeric=False, priority=priority, wrap=wrap)
 
 
@@ -65,7 +68,7 @@ def _rf_column(key: str, header: str, attr: str, priority: int) -> Column:
 COLUMNS = {
     "path": _text_column("path", "Layer", 100),
     "type": _text_column("type", "Type", 20, wrap=False),
-    "detail": _text_column("detail", "Args", 10),
+    "args": _text_column("args", "Args", 10, attr="detail"),
     "input": _shape_column("input", "Input", lambda r: format_shape(r.input), 40),
     "output": _shape_column("output", "Output", lambda r: _copies(r) + format_shape(r.output), 90),
     "params": _number_column("params", "Params", lambda r: r.params, grouped, 80),
@@ -74,22 +77,62 @@ COLUMNS = {
     "macs": _number_column("macs", "MACs", lambda r: r.macs, human, 80),
     "macs%": Column("macs%", "% MACs", str, str, priority=35, share="macs"),
     "flops": _number_column("flops", "FLOPs", lambda r: 2 * r.macs, human, 50),
-    "extra_flops": _number_column("extra_flops", "Other ops", lambda r: r.extra_flops, human, 30),
-    "elements": _number_column("elements", "Activations", lambda r: r.elements, human, 50),
+    "extra_flops": _number_column(
+        "extra_flops", "Extra FLOPs", lambda r: r.extra_flops, human, 30
+    ),
+    "activations": _number_column("activations", "Activations", lambda r: r.elements, human, 50),
     "rf_size": _rf_column("rf_size", "RF", "size", 70),
     "rf_jump": _rf_column("rf_jump", "Jump", "jump", 45),
     "rf_start": _rf_column("rf_start", "Start", "start", 30),
 }
 
 VIEWS = {
-    "params": ("path", "type", "detail", "output", "params"),
-    "shapes": ("path", "type", "detail", "input", "output"),
+    "params": ("path", "type", "args", "output", "params"),
+    "shapes": ("path", "type", "args", "input", "output"),
     "flops": ("path", "type", "output", "macs", "flops", "extra_flops"),
-    "rf": ("path", "type", "detail", "output", "rf_size", "rf_jump", "rf_start"),
+    "rf": ("path", "type", "args", "output", "rf_size", "rf_jump", "rf_start"),
     "summary": (
-        "path", "type", "detail", "output", "params", "macs", "elements", "rf_size", "rf_jump",
+        "path", "type", "args", "output", "params", "macs", "activations", "rf_size", "rf_jump",
     ),
 }
+# The keys are the JSON's names (a row's `params`, `activations`, `args`, `rf.size` as
+# rf_size); the names they had before, still accepted by --columns:
+ALIASES = {"detail": "args", "elements": "activations"}
+
+
+def totals(report: Report) -> dict[str, Any]:
+    """The Total row's values by column key: the report's totals (exact, not yet text)."""
+    t = report.totals
+    return {
+        "params": t.params,
+        "buffers": t.buffers,
+        "macs": t.macs,
+        "flops": t.flops,
+        "extra_flops": sum(t.extra_flops.values()),
+        "activations": t.activation_elements,
+    }
+
+
+def footer_cells(report: Report, columns: list[Column], exact: bool = False) -> list[str] | None:
+    """The Total row for these columns, or None when none of them sums: as the table shows it
+    (grouped params, human MACs), or `exact`, as CSV writes numbers."""
+    values = totals(report)
+    if not any(c.key in values or c.share for c in columns):
+        return None
+    cells = []
+    for c in columns:
+        if c.key == "path":
+            cells.append("Total")
+        elif c.share:
+            cells.append(percent(values[c.share], values[c.share]))
+        elif c.key not in values:
+            cells.append("")
+        elif exact:
+            cells.append(csv_text(values[c.key]))
+        else:
+            whole = c.key in ("params", "buffers")  # as the rows show them: in full
+            cells.append(grouped(values[c.key]) if whole else human(values[c.key]))
+    return cells
 
 
 def parse_columns(text: str) -> tuple[str, ...]:
@@ -98,6 +141,7 @@ def parse_columns(text: str) -> tuple[str, ...]:
     from ..loader import _suggest
 
     keys = tuple(part.strip().lower() for part in text.split(","))
+    keys = tuple(ALIASES.get(k, k) for k in keys)
     known = ", ".join(COLUMNS)
     for key in keys:
         if key not in COLUMNS:
@@ -138,7 +182,8 @@ def to_csv(
 ) -> str:
     columns = view_columns(report, view, keys)
     rows = [[_raw_cell(c.raw(row)) for c in columns] for row in report.collapsed(depth)]
-    return csv_table([c.key for c in columns], rows)
+    footer = footer_cells(report, columns, exact=True)
+    return csv_table([c.key for c in columns], rows + ([footer] if footer else []))
 
 
 def to_markdown(
@@ -146,6 +191,9 @@ def to_markdown(
 ) -> str:
     columns = view_columns(report, view, keys)
     rows = [[printable(c.cell(row)) for c in columns] for row in report.collapsed(depth)]
+    footer = footer_cells(report, columns)
+    if footer is not None:
+        rows.append([f"**{cell}**" if cell else "" for cell in footer])
     lines = [
         f"**{printable(report.name)}**: input {format_shape(report.input)}, "
         f"output {format_shape(report.output)}",
@@ -225,18 +273,7 @@ def report_table(
     if report.bindings:
         caption += " · " + ", ".join(f"{k}={v}" for k, v in report.bindings.items())
     caption = printable(caption)
-    totals = {
-        "path": "Total",
-        "params": grouped(report.totals.params),
-        "params%": percent(report.totals.params, report.totals.params),
-        "macs": human(report.totals.macs),
-        "macs%": percent(report.totals.macs, report.totals.macs),
-        "flops": human(report.totals.flops),
-        "extra_flops": human(sum(report.totals.extra_flops.values())),
-        "elements": human(report.totals.activation_elements),
-    }
-    footed = view in ("params", "flops", "summary")
-    footer = [totals.get(c.key, "") for c in columns] if footed else None
+    footer = footer_cells(report, columns)
     cells = [[printable(c.cell(row)) for c in columns] for row in report.collapsed(depth)]
     out = [table_text(console, title, caption, columns, cells, footer)]
     for line in summary_lines(report, view):

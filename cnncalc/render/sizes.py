@@ -6,9 +6,14 @@ import json
 from typing import Any
 
 from ..sizes import MAX_SCAN, AxisSizes, Check, InputSizes
+from .columns import csv_table, wrap_words
 from .values import SCHEMA_VERSION, printable
 
-FORMATS = ("table", "json")  # csv and markdown are refused in one line
+FORMATS = ("table", "json", "csv", "markdown")
+CSV_KEYS = (
+    "axis", "smallest", "period", "from", "works_residues", "keeps_residues", "works_below",
+    "keeps_below", "near_works", "near_keeps",
+)
 
 
 def sizes_json(result: InputSizes) -> dict[str, Any]:
@@ -53,9 +58,40 @@ def sizes_lines(result: InputSizes) -> list[str]:
     return lines
 
 
+def sizes_csv(result: InputSizes) -> str:
+    """One row per axis under the JSON's keys (`near` split in two); a list of sizes is written
+    with spaces between them."""
+    rows = []
+    for axis in sizes_json(result)["axes"]:
+        near = axis.pop("near") or {}
+        axis["near_works"], axis["near_keeps"] = near.get("works"), near.get("keeps")
+        rows.append(
+            [
+                "" if v is None else " ".join(map(str, v)) if isinstance(v, list) else str(v)
+                for v in (axis[k] for k in CSV_KEYS)
+            ]
+        )
+    return csv_table(CSV_KEYS, rows)
+
+
+def sizes_markdown(result: InputSizes) -> str:
+    """The text's lines as Markdown: the heading in bold, each axis a list."""
+    first, *rest = sizes_lines(result)
+    lines = [f"**{first}**", ""]
+    for line in rest:
+        lines.append(f"  - {line.strip()}" if line.startswith("  ") else f"- {line}")
+    return "\n".join(lines) + "\n"
+
+
 def render_sizes(result: InputSizes, fmt: str, console: Any) -> str:
     if fmt == "json":
         return json.dumps(sizes_json(result), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return sizes_csv(result)
+    if fmt == "markdown":
+        return sizes_markdown(result)
+    if console.is_terminal:  # wrapped between words: no number split at the terminal's edge
+        return "".join(wrap_words(line, console.width) for line in sizes_lines(result))
     return "\n".join(sizes_lines(result)) + "\n"
 
 

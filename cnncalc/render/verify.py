@@ -7,13 +7,30 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..shape import format_shape
+from .columns import (
+    WIDER_ADVICE,
+    csv_table,
+    markdown_table,
+    number_column,
+    table_text,
+    text_column,
+    wrap_words,
+)
 from .values import SCHEMA_VERSION, axes_text, grouped, json_value, one_line, printable, rf_text
 
 if TYPE_CHECKING:  # verify.py imports numpy: only the verify command loads it
     from ..erf import EffectiveRF
     from ..verify import MeasuredRF, VerifyRun
 
-FORMATS = ("table", "json")  # csv and markdown are refused in one line
+FORMATS = ("table", "json", "csv", "markdown")
+# The CSV's columns: the keys of a layer in the JSON; the Total row sums the counts.
+CSV_KEYS = (
+    "path", "type", "predicted_shape", "computed_shape", "predicted_params", "allocated_params",
+    "predicted_buffers", "allocated_buffers", "predicted_macs", "counted_macs", "ok", "error",
+)
+SUMMED = {k for k in CSV_KEYS if k.split("_")[0] in ("predicted", "allocated", "counted")} - {
+    "predicted_shape"
+}
 
 
 def verify_json(run: VerifyRun) -> dict[str, Any]:
@@ -150,52 +167,108 @@ def erf_lines(e: EffectiveRF) -> list[str]:
     ]
 
 
-def verify_table(run: VerifyRun, console: Any) -> str:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    from .columns import trimmed
-
+def agreement_line(run: VerifyRun) -> str:
     result = run.verification
-    table = Table(
-        title=Text(
-            f"verify {printable(result.report.name)} on {format_shape(result.report.input)}"
-        ),
-        box=box.SIMPLE,
-        pad_edge=False,
+    total = sum(c.allocated_params for c in result.checks)
+    return (
+        f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "
+        f"allocated {grouped(total)} parameters, predicted "
+        f"{grouped(result.report.totals.params)}"
     )
-    for header, right in (
-        ("Layer", False), ("Type", False), ("Predicted", False), ("Computed", False),
-        ("Params", True), ("Allocated", True), ("", False),
-    ):
-        table.add_column(header, justify="right" if right else "left", no_wrap=True)
-    for c in result.checks:
-        table.add_row(
-            c.path,
+
+
+def _lines_after(run: VerifyRun) -> list[str]:
+    """The agreement line, the measured field (--rf) and the effective one (--erf)."""
+    lines = [agreement_line(run)]
+    if run.rf is not None:
+        lines += measured_lines(run.rf)
+    if run.erf is not None:
+        lines += erf_lines(run.erf)
+    return lines
+
+
+def verify_csv(run: VerifyRun) -> str:
+    """One row per layer under the JSON's keys, shapes as CxHxW, then a Total row."""
+    layers = verify_json(run)["layers"]
+
+    def cell(key: str, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return "x".join(map(str, value))
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    rows = [[cell(k, layer[k]) for k in CSV_KEYS] for layer in layers]
+    total = {k: sum(layer[k] for layer in layers) for k in SUMMED}
+    total |= {"path": "Total", "ok": "true" if run.verification.ok else "false"}
+    rows.append([cell(k, total.get(k)) for k in CSV_KEYS])
+    return csv_table(CSV_KEYS, rows)
+
+
+def verify_markdown(run: VerifyRun) -> str:
+    """The table's columns with a Total row, then the lines under the table as a list."""
+    result = run.verification
+    header = ("Layer", "Type", "Predicted", "Computed", "Params", "Allocated", "")
+    numeric = (False, False, False, False, True, True, False)
+    rows = [
+        (
+            printable(c.path), c.type, format_shape(c.predicted_shape),
+            format_shape(c.computed_shape) if c.computed_shape else "-",
+            grouped(c.predicted_params), grouped(c.allocated_params), "✓" if c.ok else "✗",
+        )
+        for c in result.checks
+    ]
+    predicted = sum(c.predicted_params for c in result.checks)
+    allocated = sum(c.allocated_params for c in result.checks)
+    rows.append(
+        ("**Total**", "", "", "", f"**{grouped(predicted)}**", f"**{grouped(allocated)}**", "")
+    )
+    title = f"**verify {printable(result.report.name)} on {format_shape(result.report.input)}**"
+    lines = [title, "", *markdown_table(header, numeric, rows), ""]
+    lines += [f"- {printable(line.strip())}" for line in _lines_after(run)]
+    return "\n".join(lines) + "\n"
+
+
+def verify_table(run: VerifyRun, console: Any) -> str:
+    result = run.verification
+    title = f"verify {printable(result.report.name)} on {format_shape(result.report.input)}"
+    columns = [
+        text_column("path", "Layer", priority=100, wrap=True),
+        text_column("type", "Type", priority=20),
+        text_column("predicted_shape", "Predicted", priority=80),
+        text_column("computed_shape", "Computed", priority=80),
+        number_column("predicted_params", "Params", priority=60),
+        number_column("allocated_params", "Allocated", priority=60),
+        text_column("ok", "", priority=90),
+    ]
+    rows = [
+        [
+            printable(c.path),
             c.type,
             format_shape(c.predicted_shape),
             format_shape(c.computed_shape) if c.computed_shape else "-",
             grouped(c.predicted_params),
             grouped(c.allocated_params),
             "✓" if c.ok else "✗",
-        )
-    total = sum(c.allocated_params for c in result.checks)
-    lines = [
-        f"{len(result.checks) - len(result.failures)} of {len(result.checks)} layers agree; "
-        f"allocated {grouped(total)} parameters, predicted "
-        f"{grouped(result.report.totals.params)}"
+        ]
+        for c in result.checks
     ]
-    if run.rf is not None:
-        lines += measured_lines(run.rf)
-    if run.erf is not None:
-        lines += erf_lines(run.erf)
-    return trimmed(console, table) + "".join(line + "\n" for line in lines)
+    table = table_text(console, title, "", columns, rows, advice=WIDER_ADVICE)
+    lines = _lines_after(run)
+    if console.is_terminal:  # wrapped between words, so no number is split at the edge
+        return table + "".join(wrap_words(line, console.width) for line in lines)
+    return table + "".join(line + "\n" for line in lines)
 
 
 def render_verify(run: VerifyRun, fmt: str, console: Any) -> str:
     if fmt == "json":
         return json.dumps(verify_json(run), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return verify_csv(run)
+    if fmt == "markdown":
+        return verify_markdown(run)
     return verify_table(run, console)
 
 
