@@ -42,12 +42,15 @@ def analyze(
     dtype: str = "fp32",
     set: dict[str, int] | None = None,  # noqa: A002  (mirrors --set)
     no_bias: bool = False,
+    mode: str = "eval",
 ) -> Report:
     """Propagate through `arch` (zoo name, path or loaded Architecture) and return the Report.
     `input` is text as for --input or a tuple of positive ints and symbol names; `set` binds
     symbols ({'H': 224} or 'H=224'); `no_bias` drops the bias of every conv and linear layer
-    (for comparisons). Every argument is checked as the command line checks it: a wrong value
-    raises cnncalc.errors.CnnCalcError, a wrong type TypeError naming the argument."""
+    (for comparisons); `mode` "eval" or "train" decides whether train_only nodes (aux
+    heads) count MACs and activations. Every argument is checked as the command line checks
+    it: a wrong value raises cnncalc.errors.CnnCalcError, a wrong type TypeError naming the
+    argument."""
     from .cli_args import check_batch, check_bindings, check_dtype, input_for
     from .engine import analyze_architecture
     from .nodes import Architecture
@@ -59,4 +62,6 @@ def analyze(
     bindings = check_bindings(set)
     architecture = arch if isinstance(arch, Architecture) else load(arch)
     shape = input_for(architecture, input) if input is not None else None
-    return analyze_architecture(architecture, shape, bindings, batch, dtype, no_bias=no_bias)
+    return analyze_architecture(
+        architecture, shape, bindings, batch, dtype, no_bias=no_bias, mode=mode
+    )

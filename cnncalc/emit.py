@@ -10,7 +10,19 @@ import yaml
 
 from . import expr
 from .layers.base import fields_of
-from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .nodes import (
+    REQUIRED,
+    Architecture,
+    Dense,
+    Leaf,
+    Node,
+    Parallel,
+    Repeat,
+    Residual,
+    Seq,
+    SqueezeExcite,
+    Use,
+)
 
 
 def _value(value: Any) -> Any:
@@ -87,10 +99,18 @@ def node_yaml(node: Node) -> Any:
         out = {
             "parallel": {
                 "branches": [
-                    {"name": n, "layers": [node_yaml(i) for i in items]}
+                    {"name": n, "layers": [node_yaml(i) for i in items]} if items else "identity"
                     for n, items in node.branches
                 ],
                 "merge": node.merge,
+            }
+        }
+    elif isinstance(node, SqueezeExcite):
+        out = {
+            "squeeze_excite": {
+                "squeeze": _value(node.squeeze),
+                "activation": node.activation.cls.TYPE,
+                "gate": node.gate.cls.TYPE,
             }
         }
     else:  # pragma: no cover - the set of composites is closed

@@ -7,6 +7,7 @@ input has unbound symbols, on sympy expressions.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import gc
@@ -14,11 +15,12 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, NamedTuple, Protocol
 
-from . import expr, receptive_field
+from . import expr, merges, receptive_field
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
 from .layers.base import Layer, arguments, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
+from .layers.pool import AdaptiveAvgPool
 from .limits import (
     LAYERS_HINT,
     MAX_BLOCK_DEPTH,
@@ -29,7 +31,21 @@ from .limits import (
     STEPS_PER_LAYER,
     VALUE_HINT,
 )
-from .nodes import REQUIRED, Architecture, Dense, Leaf, Node, Parallel, Repeat, Residual, Seq, Use
+from .loader import BLOCK_NAMES, NETWORK_NAMES
+from .nodes import (
+    REQUIRED,
+    Architecture,
+    Dense,
+    Leaf,
+    Merge,
+    Node,
+    Parallel,
+    Repeat,
+    Residual,
+    Seq,
+    SqueezeExcite,
+    Use,
+)
 from .receptive_field import covers_map
 from .receptive_field import step as _step
 from .report import DTYPE_BYTES, EXTRA_KINDS, AxisRF, Diagnostic, Report, Row, Totals
@@ -46,6 +62,7 @@ class Flow(NamedTuple):
     rf: RF
     x: Any = None
     copies: Any = 1  # how many times it exists per sample: R after a roi_pool
+    train_only: bool = False  # made by a `train_only` node: only nodes that are may read it
 
 
 class Runner(Protocol):
@@ -65,8 +82,14 @@ def analyze_architecture(
     runner: Runner | None = None,
     x: Any = None,
     no_bias: bool = False,
+    mode: str = "eval",
 ) -> Report:
-    """Propagate through `arch`; with a `runner`, also execute it on the tensor `x`."""
+    """Propagate through `arch`; with a `runner`, also execute it on the tensor `x`. In `mode`
+    "eval" the rows of `train_only` nodes keep their parameters but count no MACs, other
+    operations or activations (torchvision runs aux heads only in training); "train" counts
+    them."""
+    if mode not in ("eval", "train"):
+        raise SpecError(f"--mode must be eval or train, got {mode!r}")
     bindings = _bind_input(arch, input, dict(bindings or {}))
     dims = input or arch.input
     symbols = list(arch.symbols)
@@ -79,7 +102,9 @@ def analyze_architecture(
             f"--set {unknown[0]}: the architecture has no symbol {unknown[0]!r}"
             + (f" (its symbols: {', '.join(symbols)})" if symbols else " (it has no symbols)")
         )
-    scope: dict[str, Any] = dict(bindings)
+    # A symbol's default (`symbols: {groups: 1}`) holds unless bound; the report's bindings
+    # stay the ones given, so a file with defaults reads as a plain numeric run.
+    scope: dict[str, Any] = {**arch.defaults, **bindings}
     free = [s for s in symbols if s not in scope]
     if free:
         import sympy  # only here: the numeric path never imports it
@@ -87,9 +112,12 @@ def analyze_architecture(
         for s in free:
             scope[s] = sympy.Symbol(s, integer=True, positive=True)
     shape = tuple(d.evaluate(scope) if isinstance(d, expr.Expr) else d for d in dims)
+    # C_0, H_0, W_0: the network's input, a name everywhere (C_0 is F for a flat input)
+    scope.update(zip(NETWORK_NAMES, shape, strict=False))
     rf: RF = (AxisRF(1, 1, 0), AxisRF(1, 1, 0)) if len(shape) == 3 else None
-    walker = _Walker(arch, scope, runner, no_bias)
+    walker = _Walker(arch, scope, runner, no_bias, mode == "train")
     walker.input_shape = shape
+    walker.input_flow = Flow(shape, rf, x)
     whole_file = Where(arch.input_where.file, 0)
     walker.check_budget(*walker.estimate(arch.items, scope, 0), whole_file, "")
     # The walk makes hundreds of thousands of long-lived objects and almost no cycles: the
@@ -98,7 +126,8 @@ def analyze_architecture(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        out = walker.sequence(arch.items, Flow(shape, rf, x), scope, "").shape
+        final = walker.sequence(arch.items, walker.input_flow, scope, "")
+        outputs = walker.outputs(final)
     except ShapeError as exc:
         exc.message += _channels_last_hint(shape)
         raise
@@ -111,7 +140,10 @@ def analyze_architecture(
         title=arch.title,
         source=arch.source,
         input=shape,
-        output=out,
+        output=outputs[0][1],
+        output_rf=walker.main_rf,
+        outputs=outputs,
+        mode=mode,
         batch=batch,
         dtype=dtype,
         rows=rows,
@@ -248,21 +280,26 @@ def _join(prefix: str, segment: str) -> str:
     return f"{prefix}.{segment}" if prefix else segment
 
 
-def _same_shape(a: Shape, b: Shape) -> bool:
-    if a == b:
-        return True
-    if len(a) != len(b) or all(is_int(x) for x in (*a, *b)):
-        return False
-    import sympy
-
-    return all(sympy.expand(x - y) == 0 for x, y in zip(a, b, strict=True))
+_same_shape = merges.same_shape
 
 
 class _Walker:
     def __init__(
-        self, arch: Architecture, scope: dict[str, Any], runner: Runner | None, no_bias: bool
+        self,
+        arch: Architecture,
+        scope: dict[str, Any],
+        runner: Runner | None,
+        no_bias: bool,
+        train: bool = False,
     ) -> None:
         self.arch = arch
+        self.train = train  # count train_only rows' MACs and activations
+        self.in_train_only = 0  # > 0 while walking inside a train_only node
+        self.flows: dict[str, Flow] = {}  # every finished node's output, by path
+        self.wanted = _references(arch)  # the names nodes read: only their tensors are kept
+        self.input_flow = Flow((), None)
+        self._declared: frozenset[str] | None = None
+        self.main_rf: RF = None
         self.runner = runner
         self.no_bias = no_bias
         self.leaves: dict[str, tuple[Layer, Row]] = {}  # for layers that name an earlier one
@@ -370,6 +407,10 @@ class _Walker:
                 )
                 br, bst = self.estimate(item.body, scope, depth + 1)
                 rows, steps = rows + br + r + 2, steps + bst + st + 2
+            elif isinstance(item, SqueezeExcite):
+                rows, steps = rows + 6, steps + 6
+            elif isinstance(item, Merge):
+                rows += 1
             elif isinstance(item, Parallel):
                 rows += 1
                 for _, b in item.branches:
@@ -395,9 +436,47 @@ class _Walker:
     # ------------------------------------------------------------------ nodes
 
     def node(self, node: Node, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
+        """Walk one node and remember its output under its path, for `from:`, named merges and
+        `outputs:` (the tensor only when some reference may read it)."""
         self.steps += 1
         if self.steps > MAX_STEPS:  # the estimate could not see every count: stop here
             self.check_budget(len(self.rows), self.steps, node.where, path)
+        if node.source is not None:
+            flow = self.lookup(node.source, scope, node.where, path)
+        if node.train_only:
+            self.in_train_only += 1
+            try:
+                out = self.walk(node, flow, scope, path)
+            finally:
+                self.in_train_only -= 1
+            out = out._replace(train_only=True)
+        else:
+            if flow.train_only and not self.in_train_only:
+                raise SpecError(
+                    "this layer runs in eval mode too, but its input comes from a train_only "
+                    "node; give it `from:` the node it reads (or mark it train_only)",
+                    node.where, path,
+                )
+            out = self.walk(node, flow, scope, path)
+            if self.in_train_only:
+                out = out._replace(train_only=True)
+        self.flows[path] = out if out.x is None or self.keeps(path) else out._replace(x=None)
+        return out
+
+    def keeps(self, path: str) -> bool:
+        """Whether some reference may name `path`: by its whole path or by its last segments."""
+        wanted = self.wanted
+        if not wanted:
+            return False
+        if path in wanted:
+            return True
+        while "." in path:
+            path = path.split(".", 1)[1]
+            if path in wanted:
+                return True
+        return False
+
+    def walk(self, node: Node, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         if isinstance(node, Leaf):
             return self.leaf(node, flow, scope, path)
         if isinstance(node, Seq):
@@ -417,7 +496,122 @@ class _Walker:
             return self.parallel(node, flow, scope, path)
         if isinstance(node, Dense):
             return self.dense(node, flow, scope, path)
+        if isinstance(node, SqueezeExcite):
+            return self.squeeze_excite(node, flow, scope, path)
+        if isinstance(node, Merge):
+            return self.named_merge(node, scope, path)
         raise AssertionError(node)
+
+    # ------------------------------------------------------------------ the graph
+
+    def lookup(self, ref: str, scope: Mapping[str, Any], where: Where, path: str) -> Flow:
+        return self.find(ref, scope, where, path)[1]
+
+    def find(
+        self, ref: str, scope: Mapping[str, Any], where: Where, path: str
+    ) -> tuple[str, Flow]:
+        """The path and output of the earlier node `ref` names, seen from the node at `path`.
+
+        Scoping (docs/format.md, Named references): a block argument holding a name stands for
+        that name; `ref` is then looked up as a path relative to each enclosing group of `path`,
+        innermost first (inside `decoder.up4`, `crop` is `decoder.up4.crop`, then
+        `decoder.crop`, then `crop`); then as the last segments of exactly one finished node's
+        path (`enc4` finds `encoder.enc4`); `input` is the network's input. A node that is not
+        finished yet — later in the file, or a group that contains `path` — cannot be read:
+        the graph stays acyclic."""
+        bound = scope.get(ref)
+        if isinstance(bound, str):  # a block argument: `skip: enc4` passed to `from: skip`
+            ref = bound
+        # `input` inside a block: its use's input (registered as USE.input), else the network's
+        parent = path
+        while parent:
+            parent = parent.rsplit(".", 1)[0] if "." in parent else ""
+            full = _join(parent, ref)
+            found = self.flows.get(full)
+            if found is not None:
+                return full, found
+        if ref in self.flows:
+            return ref, self.flows[ref]
+        if ref == "input":
+            return "input", self.input_flow
+        tail = "." + ref
+        matches = [p for p in self.flows if p.endswith(tail)]
+        if len(matches) == 1:
+            return matches[0], self.flows[matches[0]]
+        if matches:
+            shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+            raise SpecError(
+                f"{ref!r} could be any of {shown}: give more of its path", where, path
+            )
+        segments = path.split(".")
+        enclosing = {".".join(segments[k:j]) for j in range(len(segments) + 1)
+                     for k in range(j)}
+        if ref in enclosing:
+            raise SpecError(
+                f"{ref!r} contains this node, so its output is not there yet: a node cannot "
+                "take its input from itself or from a group around it (that would be a cycle)",
+                where, path,
+            )
+        if ref.rsplit(".", 1)[-1] in self.declared():
+            raise SpecError(
+                f"{ref!r} comes later in the file: a node takes its input only from an earlier "
+                "one (the graph must stay acyclic)",
+                where, path,
+            )
+        close = difflib.get_close_matches(
+            ref, [p.rsplit(".", 1)[-1] for p in self.flows], n=1
+        )
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        earlier = "earlier " if path else ""  # outputs are looked up after the walk
+        raise SpecError(f"no {earlier}node is named {ref!r}{hint}", where, path)
+
+    def declared(self) -> frozenset[str]:
+        """Every name given anywhere in the file (to tell a later node from a misspelt one)."""
+        if self._declared is None:
+            names: set[str] = set()
+            lists = [self.arch.items, *(b.items for b in self.arch.blocks.values())]
+            while lists:
+                for item in lists.pop():
+                    if item.name:
+                        names.add(item.name)
+                    lists.extend(_children(item))
+            self._declared = frozenset(names)
+        return self._declared
+
+    def named_merge(self, node: Merge, scope: dict[str, Any], path: str) -> Flow:
+        """`- concat: [a, b]`: like a parallel's merge, on the outputs of earlier nodes."""
+        flows = [self.lookup(ref, scope, node.where, path) for ref in node.inputs]
+        if not self.in_train_only and any(f.train_only for f in flows):
+            raise SpecError(
+                f"{node.kind} runs in eval mode too, but one of its inputs comes from a "
+                "train_only node; mark it train_only", node.where, path,
+            )
+        named = [(ref, f.shape) for ref, f in zip(node.inputs, flows, strict=True)]
+        try:
+            out = merges.merged_shape(node.kind, named, "inputs")
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
+        merged = self.union(path, node.where, [(ref, f.rf) for ref, f in zip(
+            node.inputs, flows, strict=True)])
+        merged = self.broadcast_rf(
+            path, node.where, [(ref, f.shape, f.rf) for ref, f in zip(
+                node.inputs, flows, strict=True)], out, merged)
+        return self.merge(node.kind, path, node.where, flows, out, merged)
+
+    def outputs(self, final: Flow) -> tuple[tuple[str, Shape, bool], ...]:
+        """(path, shape, train_only) of each declared output, main first; without `outputs:`,
+        the last node's output alone."""
+        if not self.arch.outputs:
+            last = next(reversed(self.flows)) if self.flows else "input"
+            self.main_rf = final.rf
+            return ((last, final.shape, final.train_only),)
+        found = []
+        for ref, where in self.arch.outputs:
+            path, flow = self.find(ref, self.globals, where, "")
+            found.append((path, flow.shape, flow.train_only))
+            if len(found) == 1:
+                self.main_rf = flow.rf
+        return tuple(found)
 
     def resolve(
         self, value: Any, kind: str, key: str, where: Where, scope: Mapping[str, Any], path: str
@@ -508,8 +702,11 @@ class _Walker:
             row = Row("input", "input", self.arch.input_where, shape, shape, 0, 0, 0, 0, 0, "",
                       None, product(shape))
             return Layer(), row
-        if name in self.leaves:
-            return self.leaves[name]
+        parent = path  # first relative to each enclosing group, innermost first (`lookup`)
+        while parent:
+            parent = parent.rsplit(".", 1)[0] if "." in parent else ""
+            if _join(parent, name) in self.leaves:
+                return self.leaves[_join(parent, name)]
         found = [p for p in self.leaves if p.rsplit(".", 1)[-1] == name or p.endswith("." + name)]
         if len(found) == 1:
             return self.leaves[found[0]]
@@ -520,6 +717,10 @@ class _Walker:
         raise SpecError(f"no earlier layer is named {name!r}{hint}")
 
     def add(self, row: Row) -> None:
+        if self.in_train_only:  # a train_only node's row: in eval mode it costs nothing
+            row = dataclasses.replace(row, train_only=True)
+            if not self.train:
+                row = dataclasses.replace(row, macs=0, extra_flops=0, elements=0)
         if len(self.rows) >= MAX_LAYERS:
             raise LimitError(
                 f"the architecture expands to more than {MAX_LAYERS:,} layers ({LAYERS_HINT})",
@@ -558,6 +759,7 @@ class _Walker:
         if len(shape) == 3:
             local["H_in"], local["W_in"] = shape[1], shape[2]
         inner = dict(self.globals)
+        inner.update(zip(BLOCK_NAMES, shape, strict=False))  # C_block…: the shape at the use
         for arg, default in block.args.items():
             if arg in node.args:
                 value = node.args[arg]
@@ -572,6 +774,9 @@ class _Walker:
             except SpecError as exc:
                 raise exc.located(node.where, path) from None
         self.groups[path] = (node.block, node.where)
+        # inside the block, `input` names the map arriving at the use (docs/format.md)
+        entry = _join(path, "input")
+        self.flows[entry] = flow if flow.x is None or self.keeps(entry) else flow._replace(x=None)
         self.block_stack.append(node.block)
         try:
             return self.sequence(block.items, flow, inner, path)
@@ -583,7 +788,8 @@ class _Walker:
     def merge(
         self, kind: str, path: str, where: Where, inputs: list[Flow], out: Shape, rf: RF
     ) -> Flow:
-        """The row of an add or concat, and its execution when a runner is present."""
+        """The row of a merge (cnncalc.merges: concat, add, mul), and its execution when a
+        runner is present."""
         copies = inputs[0].copies
         if any(f.copies != copies for f in inputs):
             listing = ", ".join(str(f.copies) for f in inputs)
@@ -612,12 +818,12 @@ class _Walker:
             trainable=0,
             buffers=0,
             macs=0,
-            extra_flops=(len(inputs) - 1) * product(out) * copies if kind == "add" else 0,
-            extra_kind="merge" if kind == "add" else "",
+            extra_flops=merges.other_ops(kind, inputs, out) * copies,
+            extra_kind="merge" if kind != "concat" else "",
             rf=rf,
             elements=product(out) * copies,
             copies=copies,
-            detail=" + ".join(format_shape(s) for s in inputs) if kind == "add" else "",
+            detail=merges.detail(kind, inputs),
         )
         self.add(row)
         return row
@@ -701,35 +907,55 @@ class _Walker:
         flows: list[Flow] = []
         for name, items in node.branches:
             bpath = _join(path, name)
-            self.groups[bpath] = ("branch", node.where)
+            if items:  # an identity branch (no layers) passes the input on and has no rows
+                self.groups[bpath] = ("branch", node.where)
             branch = self.sequence(items, flow, scope, bpath)
             flows.append(branch)
             outs.append((name, branch.shape, branch.rf))
-        shapes = [s for _, s, _ in outs]
-        listing = ", ".join(f"{n} {format_shape(s)}" for n, s, _ in outs)
-        if any(len(s) != len(shapes[0]) for s in shapes):
+        try:
+            out = merges.merged_shape(node.merge, [(n, s) for n, s, _ in outs])
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
+        merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
+        merged = self.broadcast_rf(path, node.where, outs, out, merged)
+        return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
+
+    def squeeze_excite(
+        self, node: SqueezeExcite, flow: Flow, scope: dict[str, Any], path: str
+    ) -> Flow:
+        """torchvision's SqueezeExcitation, as the parallel [identity, gate] merged by mul
+        would be, with its module names: avgpool (to 1x1), fc1 (1x1 conv to `squeeze`
+        channels, bias), activation, fc2 (1x1 conv back to C, bias), scale_activation; then
+        x · scale, C x 1 x 1 broadcast over C x H x W."""
+        self.groups[path] = ("squeeze_excite", node.where)
+        shape = flow.shape
+        if len(shape) != 3:
             raise ShapeError(
-                f"parallel branches must all give feature maps or all flat vectors to "
-                f"{node.merge}: {listing}",
+                f"squeeze_excite needs a feature map C x H x W, but its input is the flat vector "
+                f"{format_shape(shape)}",
                 node.where,
                 path,
             )
-        if node.merge == "concat":
-            if not all(_same_shape(s[1:], shapes[0][1:]) for s in shapes):
-                raise ShapeError(
-                    f"concat needs equal spatial sizes, but the branches give {listing}",
-                    node.where,
-                    path,
-                )
-            out = (sum(s[0] for s in shapes), *shapes[0][1:])
-        else:
-            if not all(_same_shape(s, shapes[0]) for s in shapes):
-                raise ShapeError(
-                    f"add needs equal shapes, but the branches give {listing}", node.where, path
-                )
-            out = shapes[0]
-        merged = self.union(path, node.where, [(n, rf) for n, _, rf in outs])
-        return self.merge(node.merge, _join(path, node.merge), node.where, flows, out, merged)
+        local = {**scope, "C_in": shape[0], "H_in": shape[1], "W_in": shape[2]}
+        squeeze = self.resolve(node.squeeze, "pos", "squeeze", node.where, local, path)
+        one = (1, 1)
+        gate = (
+            Leaf(node.where, "avgpool", AdaptiveAvgPool, {"out": one}, ()),
+            Leaf(node.where, "fc1", Conv, {"out": squeeze, "kernel": one}, ()),
+            dataclasses.replace(node.activation, name="activation"),
+            Leaf(node.where, "fc2", Conv, {"out": shape[0], "kernel": one}, ()),
+            dataclasses.replace(node.gate, name="scale_activation"),
+        )
+        scale = self.sequence(gate, flow, scope, path)
+        inputs = [("input", shape, flow.rf), ("scale", scale.shape, scale.rf)]
+        try:
+            out = merges.merged_shape("mul", [(n, s) for n, s, _ in inputs])
+        except ShapeError as exc:
+            raise exc.located(node.where, path) from None
+        # its gate always passes the global pool: the merge is global (rf.glob), no note
+        merged = self.union(path, node.where, [(n, rf) for n, _, rf in inputs], False)
+        merged = self.broadcast_rf(path, node.where, inputs, out, merged)
+        return self.merge("mul", _join(path, "mul"), node.where, [flow, scale], out, merged)
 
     def dense(self, node: Dense, flow: Flow, scope: dict[str, Any], path: str) -> Flow:
         self.groups[path] = ("dense", node.where)
@@ -758,7 +984,9 @@ class _Walker:
             flow = self.merge("concat", _join(step, "concat"), node.where, [flow, new], out, merged)
         return flow
 
-    def union(self, path: str, where: Where, branches: list[tuple[str, RF]]) -> RF:
+    def union(
+        self, path: str, where: Where, branches: list[tuple[str, RF]], note_global: bool = True
+    ) -> RF:
         """The merged unit sees the union of its branches' fields (the size is the span);
         unequal jumps or centers that do not coincide are reported, not dropped. Branches that
         passed a global layer make the merge global; the local field is the union of the
@@ -788,7 +1016,7 @@ class _Walker:
                 )
             merged = receptive_field.span([rf for _, rf in local], axis, (_min, _max))
             axes.append(AxisRF(merged.size, merged.jump, merged.start, glob, True, merged.exact))
-        if len(local) < len(fields):
+        if len(local) < len(fields) and note_global:
             names = ", ".join(n for n, rf in fields if not rf[0].local)
             self.diagnostics.append(
                 Diagnostic(path, where, f"{names} passed a global layer: the merged units depend "
@@ -796,6 +1024,56 @@ class _Walker:
                            "branches")
             )
         return tuple(axes)  # type: ignore[return-value]
+
+    def broadcast_rf(
+        self, path: str, where: Where, outs: list[tuple[str, Shape, RF]], out: Shape, merged: RF
+    ) -> RF:
+        """A local input repeated along an axis (a 1-pixel-high map under mul) gives every unit
+        its unit 0's field, which the per-layer model cannot say: the field along that axis is
+        then only approximate (verify --rf gives single units exactly). A gate that passed a
+        global pooling is global already and changes nothing."""
+        if merged is None:
+            return merged
+        axes = list(merged)
+        for name, shape, rf in outs:
+            for a, repeated in enumerate(merges.broadcast_axes(shape, out)):
+                if repeated and rf is not None and rf[a].local and axes[a].exact:
+                    axes[a] = dataclasses.replace(axes[a], exact=False)
+                    self.diagnostics.append(Diagnostic(
+                        path, where, f"{name} is repeated along {('height', 'width')[a]}: every "
+                        "unit also sees its unit 0's field, so the field shown is approximate"
+                    ))
+        return (axes[0], axes[1])
+
+
+def _children(node: Node) -> list[tuple[Node, ...]]:
+    """The lists of nodes directly inside `node`."""
+    if isinstance(node, (Seq, Repeat)):
+        return [node.items]
+    if isinstance(node, Dense):
+        return [node.body]
+    if isinstance(node, Residual):
+        return [node.body, *([node.shortcut] if isinstance(node.shortcut, tuple) else [])]
+    if isinstance(node, Parallel):
+        return [items for _, items in node.branches]
+    return []
+
+
+def _references(arch: Architecture) -> frozenset[str]:
+    """Every name a `from:`, a named merge or `outputs:` gives, and the names block arguments
+    pass on as text (they may stand for a node): the outputs whose tensors verify keeps."""
+    names = {ref for ref, _ in arch.outputs}
+    lists = [arch.items, *(b.items for b in arch.blocks.values())]
+    while lists:
+        for item in lists.pop():
+            if item.source is not None:
+                names.add(item.source)
+            if isinstance(item, Merge):
+                names.update(item.inputs)
+            if isinstance(item, Use):
+                names.update(v for v in item.args.values() if isinstance(v, str))
+            lists.extend(_children(item))
+    return frozenset(names)
 
 
 def _ratio(a: Any, b: Any) -> Any:

@@ -6,9 +6,11 @@ nodes (an alias bomb is refused by a node budget instead of expanding). Nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import re
+from fractions import Fraction
 from typing import Any
 
 import yaml
@@ -25,21 +27,24 @@ from .limits import (
     MAX_YAML_NODES,
     VALUE_HINT,
 )
+from .merges import MERGES
 from .nodes import (
     REQUIRED,
     Architecture,
     Block,
     Dense,
     Leaf,
+    Merge,
     Node,
     Parallel,
     Repeat,
     Residual,
     Seq,
+    SqueezeExcite,
     Use,
 )
 
-COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense")
+COMPOSITES = ("repeat", "seq", "use", "residual", "parallel", "dense", "squeeze_excite")
 # The keys each composite takes besides its own and `name` (`use` takes its block's arguments);
 # cnncalc/schema.py reads these tables too, so the JSON Schema cannot drift from the loader.
 COMPOSITE_KEYS = {
@@ -48,15 +53,28 @@ COMPOSITE_KEYS = {
     "dense": ("layers", "count"),
     "residual": ("body", "shortcut", "activation"),
     "parallel": ("branches", "merge"),
+    "squeeze_excite": ("squeeze", "activation", "gate"),
 }
+SE_DEFAULTS = {"activation": "relu", "gate": "sigmoid"}  # torchvision's SqueezeExcitation
 SHORTCUTS = ("identity", "auto")  # a residual's shortcut: one of these, or a list of layers
-MERGE_KIND = "choice:concat|add"  # a parallel's merge
+MERGE_KIND = "choice:" + "|".join(MERGES)  # a parallel's merge (cnncalc/merges.py)
 BRANCH_KEYS = ("name", "layers")  # a parallel branch written as a mapping
 BLOCK_KEYS = ("args", "layers")  # an entry of `blocks:`
-TOP_KEYS = ("name", "title", "description", "input", "symbols", "blocks", "layers", "notes")
-SHAPE_NAMES = ("C_in", "H_in", "W_in")
+TOP_KEYS = (
+    "name", "title", "description", "input", "symbols", "blocks", "layers", "outputs", "notes"
+)
+SHAPE_NAMES = ("C_in", "H_in", "W_in")  # the shape arriving at the layer (or at the `use`)
+NETWORK_NAMES = ("C_0", "H_0", "W_0")  # the network's input shape, everywhere
+BLOCK_NAMES = ("C_block", "H_block", "W_block")  # the shape arriving at the block's `use`
 COMMON = ("name", "frozen")
-NUMERIC_KINDS = frozenset({"pos", "nonneg", "pair", "pair?", "pair0", "padding", "levels", "shape"})
+GRAPH_KEYS = ("from", "train_only")  # beside the type key of any entry: docs/format.md
+# A reference to a node: a name, or a path of names and positions (`layer1.0.conv1`).
+_SEGMENT = r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)"
+_REFERENCE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
+NUMERIC_KINDS = frozenset(
+    {"pos", "nonneg", "pair", "pair?", "pair0", "offset", "padding", "levels", "shape"}
+)
+_WORDS = ("same", "valid", "center")  # the words numeric kinds take (padding, crop offset)
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:int",
     "tag:yaml.org,2002:float",
@@ -66,6 +84,7 @@ _SCALAR_TAGS = {
 }
 
 
+_SIZE_NAMES = frozenset((*SHAPE_NAMES, *NETWORK_NAMES, *BLOCK_NAMES))
 _INT_TAG = "tag:yaml.org,2002:int"
 _MAX_INT_CHARS = 1000  # far above any legal value, far below Python's int-from-text limit
 _TEXT_TAGS = {_INT_TAG, "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"}
@@ -291,6 +310,23 @@ class _Reader:
 
     # ------------------------------------------------------------------ values
 
+    def exact(self, node: yaml.Node, raw: Any, yaml_path: str) -> Any:
+        """A decimal given to a block (`width: 0.75`) as the exact rational its text spells
+        (3/4), so that expressions on it stay exact; lists item by item."""
+        if isinstance(raw, list) and isinstance(node, yaml.SequenceNode):
+            return [self.exact(n, r, yaml_path) for n, r in zip(node.value, raw, strict=True)]
+        if not isinstance(raw, float):
+            return raw
+        try:
+            value = Fraction(node.value.replace("_", ""))
+        except (ValueError, ZeroDivisionError):
+            raise self.error(node, yaml_path, f"a block argument must be a finite number, "
+                             f"got {node.value}") from None
+        if max(abs(value.numerator), value.denominator) > MAX_VALUE**2:
+            raise LimitError(f"{node.value} has too many digits for an exact value "
+                             f"({VALUE_HINT})", self.where(node, yaml_path))
+        return value.numerator if value.denominator == 1 else value
+
     def argument(
         self, node: yaml.Node, yaml_path: str, key: str, names: frozenset[str]
     ) -> Any:
@@ -303,7 +339,7 @@ class _Reader:
     ) -> Any:
         if isinstance(raw, list):
             return [self.expressions(v, node, yaml_path, key, names) for v in raw]
-        if not isinstance(raw, str) or raw in ("same", "valid") or not _looks_arithmetic(raw):
+        if not isinstance(raw, str) or raw in _WORDS or not _looks_arithmetic(raw):
             return raw
         try:
             parsed = expr.parse(raw)
@@ -359,7 +395,7 @@ class _Reader:
         if not isinstance(node, yaml.MappingNode):
             raise self.error(node, yaml_path, "a layer must be a type name or a one-key mapping")
         entry = self.mapping(node, yaml_path, "a layer")
-        kinds = [k for k in entry if k in REGISTRY or k in COMPOSITES]
+        kinds = [k for k in entry if k in REGISTRY or k in COMPOSITES or k in MERGES]
         if len(kinds) != 1:
             if kinds:
                 raise self.error(
@@ -379,11 +415,62 @@ class _Reader:
         kind = kinds[0]
         value = entry.pop(kind)
         name = self.name(entry.pop("name", None), yaml_path)
-        if kind == "use":
-            return self.use(value, entry, node, yaml_path, name, names)
-        if kind in COMPOSITES:
-            return self.composite(kind, value, entry, node, yaml_path, name, names, depth)
-        return self.leaf(kind, value, entry, node, yaml_path, names, name)
+        source = None
+        if "from" in entry:
+            if kind in MERGES:
+                raise self.error(
+                    entry["from"], yaml_path,
+                    f"a {kind} names its inputs in its list; `from:` does not apply to it",
+                )
+            source = self.reference(entry.pop("from"), yaml_path, "'from'")
+        train_only = False
+        if "train_only" in entry:
+            train_only = coerce_at(self, entry.pop("train_only"), yaml_path, "bool", "train_only")
+        built: Node
+        if kind in MERGES:
+            built = self.merge(kind, value, entry, node, yaml_path, name)
+        elif kind == "use":
+            built = self.use(value, entry, node, yaml_path, name, names)
+        elif kind in COMPOSITES:
+            built = self.composite(kind, value, entry, node, yaml_path, name, names, depth)
+        else:
+            built = self.leaf(kind, value, entry, node, yaml_path, names, name)
+        if source is not None or train_only:
+            built = dataclasses.replace(built, source=source, train_only=train_only)
+        return built
+
+    def reference(self, node: yaml.Node, yaml_path: str, what: str) -> str:
+        """A node's name or path (`enc1`, `layer1.0.conv1`), or a block argument holding one."""
+        word = self.text(node, yaml_path) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(word, str) or not _REFERENCE.fullmatch(word):
+            raise self.error(
+                node, yaml_path,
+                f"{what} names an earlier node: a name or a path like `layer1.0.conv1`, "
+                f"got {word!r}" if isinstance(word, str) else f"{what} must be a name",
+            )
+        return word
+
+    def merge(
+        self, kind: str, value: yaml.Node, rest: dict[str, yaml.Node], node: yaml.Node,
+        yaml_path: str, name: str | None,
+    ) -> Merge:
+        """`- concat: [up4, enc1]`: two or more references, in order."""
+        if rest:
+            key = next(iter(rest))
+            raise self.error(
+                rest[key], yaml_path,
+                f"{kind} takes only the list of its inputs (and name, train_only); not {key!r}",
+            )
+        if not isinstance(value, yaml.SequenceNode) or len(value.value) < 2:
+            raise self.error(
+                value, yaml_path,
+                f"{kind} names at least two earlier nodes: `- {kind}: [a, b]`",
+            )
+        inputs = []
+        for item in value.value:
+            self.spend(item, yaml_path)
+            inputs.append(self.reference(item, yaml_path, f"each input of {kind}"))
+        return Merge(self.where(node, yaml_path), name, kind, tuple(inputs))
 
     def name(self, node: yaml.Node | None, yaml_path: str) -> str | None:
         if node is None:
@@ -484,7 +571,7 @@ class _Reader:
                 raw = self.expressions(raw, sub, yaml_path, key, names)
             else:
                 raw = self.value(sub, yaml_path)
-                if isinstance(raw, str) and raw in names and raw not in SHAPE_NAMES:
+                if isinstance(raw, str) and raw in names and raw not in _SIZE_NAMES:
                     raw = expr.parse(raw)  # a block argument passed on (`mode: how`, `bias: b`)
             if _has_expr(raw):
                 args[key] = raw
@@ -585,14 +672,23 @@ class _Reader:
                     shortcut = self.layers(sub, f"{yaml_path}.shortcut", names, depth + 1)
             activation = None
             if "activation" in rest:
-                sub = rest["activation"]
-                word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
-                if not isinstance(word, str):
-                    raise self.error(sub, yaml_path, "residual 'activation' must be a layer name")
-                activation = self.leaf(word, None, {}, sub, f"{yaml_path}.activation", names)
-                if not activation.cls.NONLINEAR:
-                    raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+                activation = self.activation(kind, "activation", rest["activation"], yaml_path,
+                                             names)
             return Residual(where, name, body, shortcut, activation)
+        if kind == "squeeze_excite":
+            squeeze_node = inline("squeeze")
+            if squeeze_node is None:
+                raise SpecError("squeeze_excite needs `squeeze:` (the squeezed channels)", where)
+            squeeze = self.argument(squeeze_node, yaml_path, "squeeze", names)
+            if not _has_expr(squeeze):
+                squeeze = coerce_value(self, squeeze_node, yaml_path, "pos", "squeeze", squeeze)
+            leaves = {}
+            for key, default in SE_DEFAULTS.items():
+                if key in rest:
+                    leaves[key] = self.activation(kind, key, rest[key], yaml_path, names)
+                else:
+                    leaves[key] = self.leaf(default, None, {}, node, f"{yaml_path}.{key}", names)
+            return SqueezeExcite(where, name, squeeze, leaves["activation"], leaves["gate"])
         # parallel
         branches_node = value if value is not None else rest.get("branches")
         if not isinstance(branches_node, yaml.SequenceNode) or len(branches_node.value) < 2:
@@ -600,10 +696,18 @@ class _Reader:
         merge = "concat"
         if "merge" in rest:
             merge = coerce_at(self, rest["merge"], yaml_path, MERGE_KIND, "merge")
-        branches = []
+        branches: list[tuple[str, tuple[Node, ...]]] = []
         for b, branch in enumerate(branches_node.value):
             bpath = f"{yaml_path}.branches[{b}]"
             bname = f"branch{b + 1}"
+            if isinstance(branch, yaml.ScalarNode) and self.scalar(branch, bpath) == "identity":
+                branches.append((bname, ()))  # the input itself (a gate's other factor)
+                continue
+            if isinstance(branch, yaml.ScalarNode) and self.scalar(branch, bpath) is not None:
+                raise self.error(
+                    branch, bpath,
+                    "a branch is a list of layers, `identity`, or {name: ..., layers: [...]}",
+                )
             if isinstance(branch, yaml.MappingNode):
                 fields = self.mapping(branch, bpath, "a branch")
                 if set(fields) - set(BRANCH_KEYS) or "layers" not in fields:
@@ -617,6 +721,18 @@ class _Reader:
         if len({b[0] for b in branches}) != len(branches):
             raise SpecError("two branches of this parallel have the same name", where)
         return Parallel(where, name, tuple(branches), merge)
+
+    def activation(
+        self, kind: str, key: str, sub: yaml.Node, yaml_path: str, names: frozenset[str]
+    ) -> Leaf:
+        """A composite's activation, named by its type (`activation: relu`)."""
+        word = self.scalar(sub, yaml_path) if isinstance(sub, yaml.ScalarNode) else None
+        if not isinstance(word, str):
+            raise self.error(sub, yaml_path, f"{kind} {key!r} must be a layer name")
+        leaf = self.leaf(word, None, {}, sub, f"{yaml_path}.{key}", names)
+        if not leaf.cls.NONLINEAR:
+            raise self.error(sub, yaml_path, f"{word!r} is not an activation")
+        return leaf
 
     def use(
         self,
@@ -632,9 +748,14 @@ class _Reader:
             raise self.error(value, yaml_path, "'use' names a block: `- use: bottleneck`")
         args = {}
         for key, sub in rest.items():
-            raw = self.value(sub, yaml_path, key=key)
-            if isinstance(raw, str) and raw.isidentifier() and raw not in names:
-                args[key] = raw  # a word, not a name: passed on as text (`mode: bilinear`)
+            raw = self.exact(sub, self.value(sub, yaml_path, key=key), yaml_path)
+            if isinstance(raw, str) and (
+                (raw.isidentifier() and raw not in names)
+                or (not raw.isidentifier() and _REFERENCE.fullmatch(raw))
+            ):
+                # a word, not a name: passed on as text (`mode: bilinear`, `skip: enc4`,
+                # `skip: encoder.enc4`)
+                args[key] = raw
             else:
                 args[key] = self.expressions(raw, sub, yaml_path, key, names)
         return Use(self.where(node, yaml_path), name, block, args)
@@ -661,13 +782,37 @@ class _Reader:
                 raise self.error(top[key], key, f"{key!r} must be text")
             text[key] = str(raw)
         symbols: list[str] = []
+        defaults: dict[str, int] = {}
         if "symbols" in top:
-            raw = self.value(top["symbols"], "symbols")
-            if not isinstance(raw, list) or not all(
-                isinstance(s, str) and s.isidentifier() for s in raw
+            if isinstance(top["symbols"], yaml.MappingNode):  # `symbols: {groups: 1}`: defaults
+                given = self.mapping(top["symbols"], "symbols", "symbols")
+                defaults = {k: self.value(v, f"symbols.{k}") for k, v in given.items()}
+                listed: Any = list(defaults)
+            else:
+                listed = self.value(top["symbols"], "symbols")
+            if not isinstance(listed, list) or not all(
+                isinstance(s, str) and s.isidentifier() for s in listed
             ):
-                raise self.error(top["symbols"], "symbols", "'symbols' must be a list of names")
-            symbols = list(raw)
+                raise self.error(
+                    top["symbols"],
+                    "symbols",
+                    "'symbols' must be a list of names, or a mapping of names to default values",
+                )
+            for name, value in defaults.items():
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise self.error(
+                        top["symbols"],
+                        "symbols",
+                        f"the default of symbol {name!r} must be a positive integer, "
+                        f"got {value!r}",
+                    )
+                if value > MAX_VALUE:
+                    raise LimitError(
+                        f"the default of symbol {name!r}, {value:,}, is above {MAX_VALUE:,} "
+                        f"({VALUE_HINT})",
+                        self.where(top["symbols"], "symbols"),
+                    )
+            symbols = list(listed)
         if "input" not in top:
             raise SpecError(
                 "the file has no `input:` (e.g. `input: [3, 224, 224]`)", self.where(root, "")
@@ -697,12 +842,25 @@ class _Reader:
                 )
             else:
                 shape.append(entry)
-        base_names = frozenset(symbols) | frozenset(SHAPE_NAMES)
+        base_names = frozenset(symbols) | frozenset(SHAPE_NAMES) | frozenset(NETWORK_NAMES)
         blocks: dict[str, Block] = {}
         if "blocks" in top:
             for bname, bnode in self.mapping(top["blocks"], "blocks", "blocks").items():
                 blocks[bname] = self.block(bname, bnode, f"blocks.{bname}", base_names)
         items = self.layers(top["layers"], "layers", base_names, 0)
+        outputs: list[tuple[str, Where]] = []
+        if "outputs" in top:
+            out_node = top["outputs"]
+            self.spend(out_node, "outputs")
+            if not isinstance(out_node, yaml.SequenceNode) or not out_node.value:
+                raise self.error(
+                    out_node, "outputs",
+                    "'outputs' is a list of the nodes that are outputs: `outputs: [fc, aux]`",
+                )
+            for k, item in enumerate(out_node.value):
+                self.spend(item, f"outputs[{k}]")
+                ref = self.reference(item, f"outputs[{k}]", "an output")
+                outputs.append((ref, self.where(item, f"outputs[{k}]")))
         where = self.where(root, "")
         return Architecture(
             name=text["name"] or source.rsplit("/", 1)[-1].removesuffix(".yaml"),
@@ -715,6 +873,8 @@ class _Reader:
             symbols=tuple(symbols),
             blocks=blocks,
             items=items,
+            outputs=tuple(outputs),
+            defaults=defaults,
         )
 
     def block(self, name: str, node: yaml.Node, yaml_path: str, names: frozenset[str]) -> Block:
@@ -727,7 +887,7 @@ class _Reader:
         args: dict[str, Any] = {}
         if "args" in fields:
             for arg, sub in self.mapping(fields["args"], f"{yaml_path}.args", "args").items():
-                raw = self.value(sub, f"{yaml_path}.args.{arg}")
+                raw = self.exact(sub, self.value(sub, f"{yaml_path}.args.{arg}"), yaml_path)
                 if raw == "required":
                     args[arg] = REQUIRED
                 elif isinstance(raw, str) and raw.isidentifier() and raw not in names:
@@ -737,7 +897,10 @@ class _Reader:
         if "layers" not in fields:
             raise self.error(node, yaml_path, f"block {name!r} has no `layers:`")
         items = self.layers(
-            fields["layers"], f"{yaml_path}.layers", names | frozenset(args), 1
+            fields["layers"],
+            f"{yaml_path}.layers",
+            names | frozenset(args) | frozenset(BLOCK_NAMES),
+            1,
         )
         return Block(name, self.where(node, yaml_path), args, items)
 

@@ -6,7 +6,7 @@ the incoming shape stay `Expr` until the engine resolves them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Where
@@ -23,6 +23,8 @@ class Leaf:
     args: dict[str, Any]  # field -> coerced literal, or Expr / container with Expr to resolve
     pending: tuple[str, ...]  # the fields that still hold expressions
     frozen: bool = False
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,8 @@ class Seq:
     where: Where
     name: str | None
     items: tuple[Node, ...]
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class Repeat:
     name: str | None
     count: Any
     items: tuple[Node, ...]
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +58,8 @@ class Use:
     name: str | None
     block: str
     args: dict[str, Any]
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +71,8 @@ class Residual:
     body: tuple[Node, ...]
     shortcut: str | tuple[Node, ...]  # "identity", "auto" or layers
     activation: Leaf | None = None
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,8 @@ class Parallel:
     name: str | None
     branches: tuple[tuple[str, tuple[Node, ...]], ...]
     merge: str = "concat"
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +95,38 @@ class Dense:
     name: str | None
     count: Any
     body: tuple[Node, ...]
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
 
 
-Node = Leaf | Seq | Repeat | Use | Residual | Parallel | Dense
+@dataclass(frozen=True, slots=True)
+class SqueezeExcite:
+    """x · gate(fc2(activation(fc1(avgpool(x))))): torchvision's SqueezeExcitation, with its
+    module names; fc1 squeezes to `squeeze` channels, fc2 restores x's."""
+
+    where: Where
+    name: str | None
+    squeeze: Any  # an int, or an Expr (of C_in: the channels arriving)
+    activation: Leaf
+    gate: Leaf
+    source: str | None = None  # `from:`: the earlier node whose output is this one's input
+    train_only: bool = False  # `train_only: true`: runs only in training (aux heads)
+
+
+@dataclass(frozen=True, slots=True)
+class Merge:
+    """`- concat: [a, b]`, `- add: [x, shortcut]`: the outputs of earlier named nodes merged
+    (cnncalc/merges.py lists the kinds)."""
+
+    where: Where
+    name: str | None
+    kind: str
+    inputs: tuple[str, ...]  # references, resolved by the engine as `from:` is
+    source: str | None = None  # never set: a merge names its inputs
+    train_only: bool = False
+
+
+Node = Leaf | Seq | Repeat | Use | Residual | Parallel | Dense | SqueezeExcite | Merge
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,3 +149,7 @@ class Architecture:
     symbols: tuple[str, ...]
     blocks: dict[str, Block]
     items: tuple[Node, ...]
+    # `outputs:`: (reference, where) per declared output, main first; () = the last node's output
+    outputs: tuple[tuple[str, Where], ...] = ()
+    # symbol -> its value unless --set (or --input) binds it: `symbols: {groups: 1}`
+    defaults: dict[str, int] = field(default_factory=dict)

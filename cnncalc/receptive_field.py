@@ -126,9 +126,10 @@ def unit_window(tape: list[Any], shapes: list[Shape], input_shape: Shape, target
             continue
         box, glob = reach.pop(i)
         layer, parents, in_shape = tape[i]
-        if layer is None:  # a merge: every input feeds every unit at the same place
-            for p in parents:
-                add(p, box, glob)
+        if layer is None:  # a merge: every input feeds every unit at the same place, or at
+            for p in parents:  # its one place along an axis it is repeated (broadcast) along
+                add(p, _at_broadcast(box, input_shape if p is None else shapes[p], shapes[i]),
+                    glob)
             continue
         steps = layer.rf_steps(in_shape) if in_shape is not None and len(in_shape) == 3 else None
         if steps is None or len(shapes[i]) != 3 or covers_map(steps, in_shape):
@@ -145,3 +146,11 @@ def unit_window(tape: list[Any], shapes: list[Shape], input_shape: Shape, target
     box, glob = reach.get(None, (None, False))
     return (None if box is None else (box[0], box[1])), glob
 
+
+
+def _at_broadcast(box: list[Interval] | None, shape: Shape, out: Shape) -> list[Interval] | None:
+    """A merge input of size 1 along an axis where the output is larger is repeated (torch's
+    broadcasting, `mul`): every output unit reads its unit 0 there."""
+    if box is None or len(shape) != 3 or len(out) != 3:
+        return box
+    return [(0, 0) if shape[1 + a] == 1 and out[1 + a] != 1 else box[a] for a in range(2)]

@@ -64,6 +64,7 @@ class Row:
     detail: str = ""
     weighted: bool = False
     nonlinear: bool = False
+    train_only: bool = False  # inside a `train_only` node (aux head): no MACs in eval mode
     # the layer's resolved arguments, {field: value} (kernel, stride, padding, out, ...); empty
     # for merges and collapsed blocks. Not hashed: a mapping is not hashable.
     args: Mapping[str, Any] = field(default_factory=lambda: NO_ARGS, hash=False)
@@ -111,6 +112,10 @@ class Report:
     diagnostics: tuple[Diagnostic, ...] = ()
     symbols: tuple[str, ...] = ()  # free symbols (symbolic mode)
     bindings: dict[str, int] = field(default_factory=dict)
+    # (path, shape, train_only) of each output, main first (`outputs:`; else the last node)
+    outputs: tuple[tuple[str, Shape, bool], ...] = ()
+    mode: str = "eval"  # eval: train_only rows count no MACs or activations
+    output_rf: tuple[AxisRF, AxisRF] | None = None  # the main output's field
 
     @property
     def symbolic(self) -> bool:
@@ -118,6 +123,9 @@ class Report:
 
     @property
     def rf(self) -> tuple[AxisRF, AxisRF] | None:
+        """The main output's field (the first of `outputs:`), else the last row's."""
+        if self.output_rf is not None:
+            return self.output_rf
         for row in reversed(self.rows):
             if row.rf is not None:
                 return row.rf
@@ -156,6 +164,7 @@ class Report:
                     detail=f"{len(rows)} layers",
                     weighted=any(r.weighted for r in rows),
                     nonlinear=any(r.nonlinear for r in rows),
+                    train_only=all(r.train_only for r in rows),
                 )
             )
         return tuple(out)

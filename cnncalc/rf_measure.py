@@ -251,6 +251,9 @@ class Prober:
             return GLOBAL  # positions mix
         if isinstance(layer, MaxUnpool):  # the transpose of its pooling layer's reading
             return tuple(self._transpose(m, n) for m, n in zip(pool_maps, hw, strict=True))
+        if isinstance(layer, Crop) and layer.offset == "center":
+            # the cut this map gets, fixed: probing enlarges the map, which would move a center
+            layer = dataclasses.replace(layer, offset=layer.offsets(in_shape))
         try:
             key = (layer, hw)
             hash(key)
@@ -333,9 +336,14 @@ def measure_unit(tape: list[Any], shapes: list[tuple[int, ...]], paths: list[str
         box, glob = reach.pop(i)
         carried = doubt.pop(i, set())
         layer, parents, _ = tape[i]
-        if layer is None:
-            for p in parents:
-                add(p, box, glob)
+        if layer is None:  # a merge; an input of size 1 where the output is larger is
+            for p in parents:  # repeated along that axis (torch's broadcasting): unit 0 there
+                pshape, oshape = shape_of(p), shape_of(i)
+                pbox = box
+                if box is not None and len(pshape) == len(oshape) == 3:
+                    pbox = [(0, 0) if pshape[1 + a] == 1 < oshape[1 + a] else box[a]
+                            for a in range(2)]
+                add(p, pbox, glob)
             continue
         in_shape = shape_of(parents[0])
         extra = None

@@ -31,20 +31,23 @@ from .loader import (
     SHORTCUTS,
     TOP_KEYS,
 )
+from .merges import MERGES
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # A name (`isidentifier`, in ASCII: expressions accept ASCII names only).
 WORD = r"^[A-Za-z_][A-Za-z0-9_]*$"
-# The tokens expr.parse reads: integers (not run into a name: `1e400`), names, + - * // % ( ),
-# spaces; it starts as loader._looks_arithmetic wants. A lone `/` or a quote is refused here.
+# The tokens expr.parse reads: integers and decimals (not run into a name: `1e400`), names,
+# + - * // % ( ) and the commas of calls, spaces; it starts as loader._looks_arithmetic wants.
+# A lone `/` or a quote is refused here.
 EXPRESSION = (
     r"^\s*(?=[-A-Za-z0-9_(])"
-    r"(?:(?:[0-9]+(?![A-Za-z_])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%()])\s*)+$"
+    r"(?:(?:[0-9]+(?:\.[0-9]+)?(?![A-Za-z_.])|[A-Za-z_][A-Za-z0-9_]*|//|[-+*%(),])\s*)+$"
 )
 # `3x3` for a pair or a padding, as on the command line (the loader's layers.base.pair_text).
 PAIR_TEXT = r"^\s*[0-9]+\s*[xX×]\s*[0-9]+\s*$"
 # base.coerce's `name` kind: dot-separated words or numbers (`features.16`, `pool4`).
 LAYER_PATH = r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$"
+REFERENCE = LAYER_PATH  # `from:`, a named merge's inputs, `outputs:` (loader._REFERENCE)
 CONTEXTS = ("top", "block")  # in `layers:`, or in a block, where arguments may be passed on
 
 
@@ -95,6 +98,11 @@ def argument_kind(kind: str, context: str = "top") -> tuple[dict[str, Any], str]
         )
     if kind == "pair0":
         return _pair(0), "an integer ≥ 0, or [h, w]; each may be an expression"
+    if kind == "offset":
+        return (
+            {"anyOf": [{"enum": ["center"]}, _pair(0)]},
+            "`center`, an integer ≥ 0, or [h, w]; each may be an expression",
+        )
     if kind == "padding":
         nonneg = _integer(0)
         sides = {"type": "array", "items": nonneg, "minItems": 2, "maxItems": 2}
@@ -240,9 +248,23 @@ def _needs(key: str, field: str, shorthand: bool) -> dict[str, Any]:
     return {"if": {"not": {"required": [field]}}, "then": {"properties": {key: given}}}
 
 
+# `from:` and `train_only:` may stand beside the type key of any entry (loader.GRAPH_KEYS)
+_GRAPH_PROPERTIES: dict[str, Any] = {"from": {"$ref": "#/$defs/reference"},
+                                     "train_only": {"$ref": "#/$defs/train_only"}}
+
+
+def _merge_entry(kind: str) -> dict[str, Any]:
+    """`- concat: [a, b]`: a named merge (cnncalc/merges.py), with `name`, `train_only`."""
+    then = {"properties": {kind: True, "name": True, "train_only": _ref("train_only")},
+            "additionalProperties": False}
+    return {"if": {"required": [kind]}, "then": then}
+
+
 def _leaf_entry(type_name: str, cls: type[Layer], primary: str) -> dict[str, Any]:
     """The keys an entry `- conv: ...` may have beside `conv`, and what it must give."""
-    properties: dict[str, Any] = {type_name: True, "name": True, "frozen": _ref("frozen")}
+    properties: dict[str, Any] = {
+        type_name: True, "name": True, "frozen": _ref("frozen"), **_GRAPH_PROPERTIES
+    }
     for name in cls.FIELDS:
         properties[name] = {"$ref": f"#/$defs/{primary}/properties/{name}"}
     then: dict[str, Any] = {"properties": properties, "additionalProperties": False}
@@ -275,9 +297,17 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
             "or a list of layers (a projection).",
             "anyOf": [{"enum": list(SHORTCUTS)}, layers],
         }
-    if key == "activation":
+    if key == "squeeze":
         return {
-            "description": "activation: the activation applied after the add (a type name).",
+            "description": "squeeze: the channels fc1 squeezes to (squeeze_excite); a positive "
+            "integer or an expression (`C_in // 4`: C_in is the channels arriving).",
+            **argument_kind("pos")[0],
+        }
+    if key in ("activation", "gate"):
+        return {
+            "description": "activation: the activation after a residual's add, or after a "
+            "squeeze_excite's fc1 (default relu); gate: a squeeze_excite's scale activation "
+            "(default sigmoid). A type name.",
             "enum": [
                 name for name, cls in REGISTRY.items()
                 if cls.NONLINEAR and not required_arguments(cls)
@@ -292,26 +322,29 @@ def _composite_key_def(key: str, context: str) -> dict[str, Any]:
                 "required": ["layers"],
                 "additionalProperties": False,
             },
-            "else": layers,
+            "else": {"anyOf": [{"const": "identity"}, layers]},
         }
         if set(BRANCH_KEYS) != {"name", "layers"}:
             raise KeyError(f"the schema has no rule for the branch keys {BRANCH_KEYS}")
         return {
-            "description": "branches: at least two; each a list of layers, or "
-            "{name: ..., layers: [...]}.",
+            "description": "branches: at least two; each a list of layers, `identity` (the "
+            "input itself), or {name: ..., layers: [...]}.",
             "type": "array",
             "items": branch,
             "minItems": 2,
         }
     if key == "merge":
-        return {"description": "merge: concat (default) or add.", **argument_kind(MERGE_KIND)[0]}
+        return {
+            "description": "merge: concat (default), add, or mul (torch's broadcasting).",
+            **argument_kind(MERGE_KIND)[0],
+        }
     raise KeyError(f"the schema has no rule for the composite key {key!r} (cnncalc/schema.py)")
 
 
 # What a composite's value sets when it is not a mapping: `- repeat: 3`, `- seq: [...]`.
 _SHORTHAND = {
     "seq": "layers", "repeat": "count", "dense": "count", "residual": "body",
-    "parallel": "branches",
+    "parallel": "branches", "squeeze_excite": "squeeze",
 }
 _COMPOSITE_TEXT = {
     "seq": "A named group of layers: `- seq: [...]` with `name:` beside it.",
@@ -322,7 +355,10 @@ _COMPOSITE_TEXT = {
     "residual": "A residual block: `- residual: {body: [...], shortcut: identity|auto|[...], "
     "activation: relu}`, or `- residual: [...]` (the body).",
     "parallel": "Branches on the same input: `- parallel: [[...], [...]]` or "
-    "`{branches: [...], merge: concat|add}`.",
+    "`{branches: [...], merge: concat|add|mul}`.",
+    "squeeze_excite": "A squeeze-excitation gate (torchvision's SqueezeExcitation): "
+    "`- squeeze_excite: {squeeze: 16, activation: relu, gate: hardsigmoid}` or "
+    "`- squeeze_excite: 16`.",
     "use": "A block from `blocks:` with its arguments beside it: "
     "`- {use: stage, width: 64, name: stage1}`.",
 }
@@ -344,14 +380,16 @@ def _composite_value(kind: str, context: str) -> dict[str, Any]:
 def _composite_entry(kind: str, context: str) -> dict[str, Any]:
     if kind == "use":
         then: dict[str, Any] = {
-            "properties": {"use": True, "name": True},
+            "properties": {"use": True, "name": True, **_GRAPH_PROPERTIES},
             # its other keys are the block's arguments, but never another type
-            "propertyNames": {"not": {"enum": [t for t in (*REGISTRY, *COMPOSITES) if t != "use"]}},
+            "propertyNames": {"not": {"enum": [
+                t for t in (*REGISTRY, *COMPOSITES, *MERGES) if t != "use"
+            ]}},
             "additionalProperties": _ref("value"),
         }
         return {"if": {"required": ["use"]}, "then": then}
     keys = COMPOSITE_KEYS[kind]
-    properties: dict[str, Any] = {kind: True, "name": True}
+    properties: dict[str, Any] = {kind: True, "name": True, **_GRAPH_PROPERTIES}
     properties.update({k: _composite_key(k, context) for k in keys})
     needs = [_needs(kind, _SHORTHAND[kind], True)]
     needs += [_needs(kind, k, False) for k in keys if k == "layers" and _SHORTHAND[kind] != k]
@@ -383,7 +421,15 @@ def _layer_defs(context: str) -> dict[str, Any]:
         else:
             values[kind] = _composite_value(kind, context)
         rules.append(_composite_entry(kind, context))
-    types = [*REGISTRY, *COMPOSITES]
+    for kind in MERGES:
+        values[kind] = {
+            "description": f"{kind} of the outputs of earlier nodes, by name or path, in order.",
+            "type": "array",
+            "items": _ref("reference"),
+            "minItems": 2,
+        }
+        rules.append(_merge_entry(kind))
+    types = [*REGISTRY, *COMPOSITES, *MERGES]
     no_type = {"propertyNames": {"not": {"enum": types}}}  # no key is a type
     defs[f"layer-{context}"] = {
         "description": "One layer: a type key (`conv`, `relu`, `repeat`, ...) with its "
@@ -430,9 +476,15 @@ def _top_keys() -> tuple[dict[str, Any], list[str]]:
             "anyOf": [{"minItems": 1, "maxItems": 1}, {"minItems": 3, "maxItems": 3}],
         },
         "symbols": {
-            "description": "Names that values may use as symbols, besides those in `input`.",
-            "type": "array",
-            "items": _ref("word"),
+            "description": "Names that values may use as symbols, besides those in `input`; "
+            "or a mapping of names to defaults that hold unless --set binds them.",
+            "anyOf": [
+                {"type": "array", "items": _ref("word")},
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "minimum": 1},
+                },
+            ],
         },
         "blocks": {
             "description": "Named, parameterised groups of layers, for `use`.",
@@ -440,6 +492,13 @@ def _top_keys() -> tuple[dict[str, Any], list[str]]:
             "additionalProperties": _ref("block"),
         },
         "layers": {"description": "Required. The network, in order.", **_ref("layers-top")},
+        "outputs": {
+            "description": "The network's outputs, main first: names or paths of nodes "
+            "(default: the last node's output).",
+            "type": "array",
+            "items": _ref("reference"),
+            "minItems": 1,
+        },
         "notes": {"description": "Free text (or any YAML); cnncalc ignores it."},
     }
     return {key: rules[key] for key in TOP_KEYS}, ["input", "layers"]
@@ -461,9 +520,22 @@ def architecture_schema() -> dict[str, Any]:
             "description": "frozen: true counts the layer's parameters as non-trainable.",
             "type": "boolean",
         },
+        "reference": {
+            "description": "An earlier node: its name, or a path like `layer1.0.conv1` "
+            "(docs/format.md, Named references).",
+            "type": "string",
+            "pattern": REFERENCE,
+        },
+        "train_only": {
+            "description": "train_only: true: the node runs only in training (an aux head); "
+            "in eval mode it counts parameters but no MACs or activations.",
+            "type": "boolean",
+        },
         "expression": {
-            "description": "An expression: integers, names, + - * // % and parentheses "
-            "(`4*planes`, `C_in // 2`). Its names are checked by cnncalc, not by this schema.",
+            "description": "An expression: integers, decimals (exact), names, + - * // %, "
+            "parentheses and min, max, ceil_div, make_divisible (`4*planes`, `C_in // 2`, "
+            "`make_divisible(16 * width, 8)`). Its names are checked by cnncalc, not by this "
+            "schema.",
             "type": "string",
             "minLength": 1,
             "maxLength": MAX_EXPR_LENGTH,

@@ -30,6 +30,11 @@ from .report import Report, Row
 from .shape import plain
 from .verify_memory import byte_size, check_memory
 
+# the reference kernel of each merge kind (cnncalc.merges); the shapes are the kernels' own
+_MERGE_KERNELS: dict[str, Callable[[list[Any]], Any]] = {
+    "concat": reference.cat, "add": reference.add, "mul": reference.mul,
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Check:
@@ -172,7 +177,7 @@ class NumpyRunner:
             self.records.append((None, 0, 0, 0, "not run: an earlier layer failed"))
             return None
         try:
-            y = np.concatenate(xs, axis=1) if kind == "concat" else sum(xs[1:], xs[0])
+            y = _MERGE_KERNELS[kind](xs)
         except ValueError as exc:
             self.records.append((None, 0, 0, 0, f"{kind}: {exc}"))
             return None
@@ -198,7 +203,8 @@ def verify(
     Refuses (LimitError) when the predicted peak memory of the pass is above `max_memory`
     bytes (verify_memory.check_memory); running out of memory anyway is a LimitError too,
     never a disagreement."""
-    predicted = analyze_architecture(arch, input, bindings)
+    # every node runs in the reference pass, aux heads too: their MACs are compared as well
+    predicted = analyze_architecture(arch, input, bindings, mode="train")
     if any(not isinstance(d, int) for d in predicted.input) or not isinstance(
         predicted.totals.params, int
     ):
@@ -214,7 +220,9 @@ def verify(
     try:
         x = runner.rng.standard_normal((1, *predicted.input), dtype=dtype)
         runner.shapes["input"] = tuple(x.shape[1:])
-        report = analyze_architecture(arch, input, bindings, runner=runner, x=Traced(x, None))
+        report = analyze_architecture(
+            arch, input, bindings, runner=runner, x=Traced(x, None), mode="train"
+        )
     except MemoryError:  # the prediction fell short of what the machine had left
         raise LimitError(
             f"verify ran out of memory in the reference pass (predicted peak "
@@ -302,8 +310,8 @@ def target_row(rows: tuple[Row, ...], path: str | None) -> int:
         for i in range(len(rows) - 1, -1, -1):
             r = rows[i]
             is_map = len(r.output) == 3 and tuple(r.output[1:]) != (1, 1)
-            if is_map and r.rf is not None and r.rf[0].local:
-                return i
+            if is_map and r.rf is not None and r.rf[0].local and not r.train_only:
+                return i  # an aux head (train_only) is not the network's output
         raise SpecError("the network has no feature map to measure a receptive field on")
     matches = [i for i, r in enumerate(rows) if r.path == path]
     if not matches:

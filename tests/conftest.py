@@ -21,9 +21,21 @@ def pytest_addoption(parser):
         help="Rewrite the golden files under tests/golden/ from the current output.",
     )
     parser.addoption(
+        "--full-sweeps",
+        action="store_true",
+        default=False,
+        help="Sweep every input size in the size sweeps (tests/sweeps.py) instead of a sample.",
+    )
+    parser.addoption(
         "--update-docs",
         action="store_true",
         default=False,
         help="Rewrite the output of every `$ cnncalc` example in README.md and docs/ from a run "
         "(examples with `...` lines are left for a person to edit).",
     )
+
+
+def pytest_configure(config):
+    from tests import sweeps
+
+    sweeps.FULL = config.getoption("--full-sweeps")

@@ -101,9 +101,25 @@ BAD_FILES: dict[str, Bad] = {
         "mixed (layers[0])",
         ("concat needs equal spatial sizes", "branch1 64x28x28", "branch2 128x14x14"),
     ),
+    "mul_broadcast_mismatch": Bad(
+        6,
+        "se (layers[0])",
+        ("mul cannot broadcast branch1 16x8x8, branch2 4x1x1", "the channels differ"),
+    ),
     "dense_flat_input": Bad(
         7, "1 (layers[1])", ("dense block needs a feature map", "flat vector 4096")
     ),
+    # named references (docs/format.md, Named references): the graph stays acyclic
+    "reference_unknown": Bad(
+        6, "cat (layers[2])", ("no earlier node is named 'enc3'", "did you mean 'enc2'?")
+    ),
+    "reference_forward": Bad(
+        5, "enc2 (layers[1])", ("'head' comes later in the file", "must stay acyclic")
+    ),
+    "reference_cycle": Bad(
+        6, "block.add (layers[0].seq[1])", ("'block' contains this node", "a cycle")
+    ),
+    "output_unknown": Bad(6, "outputs[1]", ("no node is named 'aux'",)),
     "residual_identity_mismatch": Bad(
         7,
         "block (layers[1])",
@@ -111,6 +127,11 @@ BAD_FILES: dict[str, Bad] = {
     ),
     # Symbolic expressions that fold to constants meet the same checks as numbers.
     "folded_zero_division": Bad(4, "0 (layers[0])", ("division by zero in 'C // (C - C)'",)),
+    "make_divisible_zero": Bad(
+        9,
+        "stem (blocks.stem.layers[0])",
+        ("division by zero in 'make_divisible(16 * width, divisor)'", "divisor is 0"),
+    ),
     "folded_modulo_zero": Bad(4, "0 (layers[0])", ("division by zero in 'C % (H - H)'",)),
     "folded_zero_channels": Bad(
         4, "0 (layers[0])", ("'out' must be a positive integer, got 0 (from 'C - C')",)

@@ -21,7 +21,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "cnncalc"
 # Lowest first. A module may import modules of its own layer and of the layers below it.
 LAYERS: list[tuple[str, set[str]]] = [
     ("core", {"errors", "limits", "expr", "shape"}),
-    ("model", {"layers", "reference", "nodes", "report"}),
+    ("model", {"layers", "merges", "reference", "nodes", "report"}),
     (
         "analyses",
         {

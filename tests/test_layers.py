@@ -163,6 +163,21 @@ def test_lrn_and_dropout_have_no_parameters():
     assert Dropout().output_shape((4096,)) == (4096,)
 
 
+def test_hardsigmoid_and_stochastic_depth():
+    """hardsigmoid: one activation op per element (2·3·3 = 18), no params; stochastic depth:
+    the identity at inference, nothing counted (torchvision's StochasticDepth has no params)."""
+    hard = REGISTRY["hardsigmoid"]()
+    assert hard.output_shape((2, 3, 3)) == (2, 3, 3)
+    assert (hard.params((2, 3, 3)), hard.macs((2, 3, 3), (2, 3, 3))) == (0, 0)
+    assert (hard.extra_flops((2, 3, 3), (2, 3, 3)), hard.EXTRA_KIND) == (18, "activation")
+    assert hard.NONLINEAR
+    drop = REGISTRY["stochastic_depth"](p=0.2)
+    assert drop.output_shape((40, 7, 7)) == (40, 7, 7)
+    assert (drop.params((40, 7, 7)), drop.buffers((40, 7, 7))) == (0, 0)
+    assert (drop.macs((40, 7, 7), (40, 7, 7)), drop.extra_flops((40, 7, 7), (40, 7, 7))) == (0, 0)
+    assert not drop.NONLINEAR and REGISTRY["drop_path"] is type(drop)
+
+
 def test_every_registered_layer_has_a_one_line_formula_docstring():
     for name, cls in REGISTRY.items():
         assert cls.__doc__ and cls.__doc__.strip(), name

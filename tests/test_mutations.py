@@ -66,9 +66,10 @@ NETWORKS: dict[str, tuple[list[int], str]] = {
     "lrn": ([4, 3, 3], "\n  - lrn: 3"),
     "leaky_relu": ([2, 3, 3], "\n  - leaky_relu: 0.2"),
     "dropout": ([2, 3, 3], "\n  - dropout: 0.3"),
+    "stochastic_depth": ([2, 3, 3], "\n  - stochastic_depth: 0.2"),
 }
-for _name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "elu", "softmax",
-              "log_softmax"):
+for _name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
+              "elu", "softmax", "log_softmax"):
     NETWORKS[_name] = ([2, 3, 3], f"\n  - {_name}")
 
 CLASSES = {cls: cls.TYPE for cls in REGISTRY.values()}  # one row per class, by its first name

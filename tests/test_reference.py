@@ -539,6 +539,7 @@ ELEMENTWISE = {
     "silu": lambda v: v * sigmoid_(v),
     "elu": lambda v: v if v > 0 else math.expm1(v),
     "hardswish": lambda v: v * min(max(v + 3, 0), 6) / 6,
+    "hardsigmoid": lambda v: min(max(v + 3, 0), 6) / 6,
     "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
     "dropout": lambda v: v,
 }
@@ -551,6 +552,7 @@ def test_elementwise(data):
     x *= data.draw(st.sampled_from([1.0, 4.0, 40.0]), label="spread")
     for name, f in ELEMENTWISE.items():
         close(getattr(R, name)(x), np.vectorize(f)(x))
+    close(R.stochastic_depth(x, 0.3, "row"), x)  # the identity at inference
     dim = data.draw(st.integers(0, 3), label="dim")
     moved = np.moveaxis(x, dim, -1)
     soft = np.empty_like(moved)

@@ -236,7 +236,8 @@ def test_activations(data):
     x = rand(data, (data.draw(st.integers(1, 2)), 3, *draw_pair(data, 1, 5, "size")))
     x *= data.draw(st.sampled_from([1.0, 4.0, 40.0]), label="spread")
     tx = T(x)
-    for name in ["relu", "relu6", "sigmoid", "tanh", "silu", "elu", "hardswish", "gelu"]:
+    for name in ["relu", "relu6", "sigmoid", "tanh", "silu", "elu", "hardswish", "hardsigmoid",
+                 "gelu"]:
         same(getattr(R, name)(x), getattr(F, name)(tx))
     same(R.leaky_relu(x, 0.2), F.leaky_relu(tx, 0.2))
     same(R.elu(x, 0.5), F.elu(tx, 0.5))

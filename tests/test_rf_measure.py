@@ -40,7 +40,15 @@ CASES = [
     # conv 3/2 p1: r 3 j 2; dilated 3 d2: 3 + 4·2 = 11; two 3/2 p1 convs: 11 + 2·2 = 15 (j 4),
     # 15 + 2·4 = 23 (j 8). Unit 1 is centered at 1·8 = 8. The pool branch makes it global.
     ("image-pooling", None, 23, 8, 8, True),
+    # A squeeze-excitation gate (C x 1 x 1, through a global pool) times the map: the same
+    # chain as image-pooling, 23 (j 8, unit 1 at 8), global, the local field the identity's.
+    ("squeeze-excite", "4", 23, 8, 8, True),
+    # then a gate 1 x 1 x W repeated along height (local): along height every unit reads its
+    # own rows and the gate's rows 0-3 of the 4x4 map, [-11, 11] ∪ [-11, 35] = [-11, 35]: 47
+    # wide, centred at 12, the same for every unit (jump 0); along width as before.
+    ("squeeze-excite", None, (47, 23), (0, 8), (12, 8), True),
     ("unet", None, 22, 2, Fraction(39, 2), False),
+    ("unet-flat", None, 22, 2, Fraction(39, 2), False),  # the same net, skips by name
     ("resample", None, (27, 31), 4, (6, 8), False),
     ("misc", None, 22, 5, (Fraction(23, 2), Fraction(25, 2)), True),
     ("misc", "26", None, None, None, True),  # after a reshape that mixes positions: only global
@@ -70,6 +78,19 @@ def test_fields_keep_updating_after_a_global_branch():
     assert rows["aspp.branch1"].rf[0].glob is False
 
 
+def test_fields_keep_updating_after_a_squeeze_excitation_gate():
+    """After `mul` with a gate that passed a global pool, two stride-2 convs double the jump;
+    the merge is global and local (the identity's field), the gate branch global only."""
+    rows = {r.path: r for r in verified("squeeze-excite").report.rows}
+    assert [(rows[p].output[1], rows[p].rf[0].jump) for p in ("se.mul", "3", "4")] == [
+        (16, 2), (8, 4), (4, 8)
+    ]
+    assert rows["4"].rf[0].glob and rows["4"].rf[0].local and rows["4"].rf[0].exact
+    assert rows["se.scale.4"].rf[0].glob and not rows["se.scale.4"].rf[0].local
+    # the repeated local gate makes the height approximate in the table, not the width
+    assert not rows["columns.mul"].rf[0].exact and rows["columns.mul"].rf[1].exact
+
+
 def test_uneven_adaptive_is_exact_per_unit():
     """misc's adaptive_avgpool 12 -> 5 (uneven): the table's model is approximate there, the
     per-unit windows are exact and measured equal."""
@@ -96,6 +117,7 @@ def test_wrong_conv_rf_steps_fails_verify(monkeypatch):
 TARGETS = {
     "unet": [None],
     "image-pooling": [None],
+    "squeeze-excite": [None, "4"],
     "resample": [None],
     "misc": [None, "even", "26"],
     "heads": [None, "mix.add"],

@@ -66,6 +66,11 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
+class Mode(StrEnum):
+    eval = "eval"
+    train = "train"
+
+
 class DType(StrEnum):
     fp32 = "fp32"
     fp16 = "fp16"
@@ -130,6 +135,14 @@ DepthOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ModeOpt = Annotated[
+    Mode,
+    typer.Option(
+        "--mode",
+        help="eval: layers marked train_only (aux heads) count parameters but no MACs or "
+        "activations, as torchvision runs them; train: they count in full.",
+    ),
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
 ]
@@ -147,14 +160,15 @@ ColumnsOpt = Annotated[
 
 
 def analyze(
-    arch: str, input: str | None, set_: str | None, batch: int, dtype: DType, no_bias: bool = False
+    arch: str, input: str | None, set_: str | None, batch: int, dtype: DType, no_bias: bool = False,
+    mode: Mode = Mode.eval,
 ) -> Any:
     from .. import analyze
     from ..cli_args import parse_bindings
 
     return analyze(
         arch, input=input, batch=batch, dtype=dtype.value, set=parse_bindings(set_),
-        no_bias=no_bias,
+        no_bias=no_bias, mode=mode.value,
     )
 
 

@@ -15,6 +15,8 @@ from .options import (
     Format,
     FormatOpt,
     InputOpt,
+    Mode,
+    ModeOpt,
     OutputOpt,
     SetOpt,
     analyze,
@@ -34,6 +36,7 @@ def _view_command(view: str, doc: str) -> None:
         output: OutputOpt = None,
         force: ForceOpt = False,
         columns: ColumnsOpt = None,
+        mode: ModeOpt = Mode.eval,
     ) -> None:
         from ..errors import CnnCalcError
         from ..render import report as views
@@ -45,7 +48,7 @@ def _view_command(view: str, doc: str) -> None:
                     "--columns picks the columns of table, csv and markdown; json has every field"
                 )
             keys = views.parse_columns(columns)
-        report = analyze(arch, input, set_, batch, dtype)
+        report = analyze(arch, input, set_, batch, dtype, mode=mode)
         emit(lambda console: views.render_report(report, view, format.value, console, depth, keys),
              output, force)
 

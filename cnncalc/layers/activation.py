@@ -45,6 +45,7 @@ for _name, _aliases in {
     "gelu": (),
     "silu": ("swish",),
     "hardswish": (),
+    "hardsigmoid": (),
     "elu": (),
 }.items():
     _simple(_name, *_aliases)
@@ -104,3 +105,20 @@ class LogSoftmax(Softmax):
         from .. import reference
 
         return reference.log_softmax(x, 1)
+
+
+@register("stochastic_depth", "drop_path")
+@dataclass(frozen=True, slots=True)
+class StochasticDepth(Elementwise, NoOtherOps):
+    """Identity at inference (torchvision's StochasticDepth); no parameters, no operations."""
+
+    p: float = 0.0
+    mode: str = "row"
+
+    FIELDS = {"p": "prob", "mode": "choice:row|batch"}
+    PRIMARY = "p"
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        return reference.stochastic_depth(x, self.p, self.mode)

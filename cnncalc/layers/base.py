@@ -276,7 +276,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "padding"})
+PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "offset", "padding"})
 _PAIR_TEXT = re.compile(r"[0-9\s]*(?:[x×X][0-9\s]*)+")  # what looks like an HxW attempt
 _MAX_DIGITS = 1000  # far above any legal value, far below Python's int-from-text limit
 
@@ -315,6 +315,10 @@ def coerce(kind: str, name: str, value: Any) -> Any:
         return None if value is None else _pair(name, value, 1, "a positive integer")
     if kind == "pair0":
         return _pair(name, value, 0, "a non-negative integer")
+    if kind == "offset":  # a crop's: pixels from the top left, or `center`
+        if value == "center":
+            return value
+        return _pair(name, value, 0, "a non-negative integer, 'center'")
     if kind == "padding":
         if value in ("same", "valid"):
             return value

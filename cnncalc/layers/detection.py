@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ShapeError, SpecError
-from ..shape import Shape, ceil_div, format_shape, is_int, product
+from ..shape import Shape, ceil_div, format_shape, half, is_int, product
 from .base import AxisStep, DataMovement, Layer, MacFree, ParameterFree, register
 from .conv import _pair_text, need_spatial
 from .pool import adaptive_windows
@@ -165,14 +165,16 @@ class Reshape(DataMovement):
 @dataclass(frozen=True, slots=True)
 class Crop(DataMovement):
     """Crop to the spatial size of an earlier layer's output (FCN's alignment crop), starting
-    `offset` pixels from the top left."""
+    `offset` pixels from the top left; `offset: center` cuts equal margins on both sides
+    (U-Net's "copy and crop"), and refuses a map whose margin is odd, where no cut is
+    centered."""
 
     to: str
-    offset: tuple[Any, Any] = (0, 0)
+    offset: Any = (0, 0)  # (top, left), or "center"
     target: Shape | None = field(default=None, compare=False)
     target_path: str | None = field(default=None, compare=False)  # the referenced row's path
 
-    FIELDS = {"to": "name", "offset": "pair0"}
+    FIELDS = {"to": "name", "offset": "offset"}
     REFERENCE = "to"
 
     def bind(self, layer: Layer, row: Any) -> Crop:
@@ -180,33 +182,62 @@ class Crop(DataMovement):
             raise SpecError(f"crop 'to' must name a layer with a feature map; {row.path} is flat")
         return Crop(self.to, self.offset, row.output, row.path)
 
+    def offsets(self, shape: Shape) -> tuple[Any, Any]:
+        """(top, left): as given, or for `center` half of each margin (input − target)."""
+        if self.offset != "center":
+            return self.offset
+        target = self.target
+        found = []
+        for i, axis in enumerate(("height", "width")):
+            need, have = target[1 + i], shape[1 + i]  # type: ignore[index]
+            margin = have - need
+            if is_int(margin) and margin < 0:
+                raise ShapeError(
+                    f"crop to {format_shape(target)} needs a {axis} of at least {need}, but the "  # type: ignore[arg-type]
+                    f"map is {format_shape(shape)}"
+                )
+            if is_int(margin) and margin % 2:
+                raise ShapeError(
+                    f"crop to {format_shape(target)}, centered: the {axis} margin {have} − "  # type: ignore[arg-type]
+                    f"{need} = {margin} is odd, so no cut is centered (`cnncalc sizes` lists the "
+                    "input sizes that keep every crop aligned)"
+                )
+            found.append(margin // 2 if is_int(margin) else half(margin))
+        return found[0], found[1]
+
     def output_shape(self, shape: Shape) -> Shape:
         """C x the referenced layer's H x W."""
         need_spatial("crop", shape)
         target = self.target
+        offset = self.offsets(shape)
         for i, axis in enumerate(("height", "width")):
-            need, have = self.offset[i] + target[1 + i], shape[1 + i]  # type: ignore[index]
+            need, have = offset[i] + target[1 + i], shape[1 + i]  # type: ignore[index]
             if is_int(need) and is_int(have) and need > have:
                 raise ShapeError(
-                    f"crop to {format_shape(target)} at offset {self.offset[i]} needs a {axis} "  # type: ignore[arg-type]
+                    f"crop to {format_shape(target)} at offset {offset[i]} needs a {axis} "  # type: ignore[arg-type]
                     f"of at least {need}, but the map is {format_shape(shape)}"
                 )
         return (shape[0], *target[1:])  # type: ignore[index]
 
     def rf_steps(self, shape: Shape) -> tuple[AxisStep, AxisStep]:
         """Output (y, x) is input (y + offset, x + offset): the first unit moves by the offset."""
-        return (AxisStep(1, 1, -self.offset[0]), AxisStep(1, 1, -self.offset[1]))
+        top, left = self.offsets(shape)
+        return (AxisStep(1, 1, -top), AxisStep(1, 1, -left))
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
         """Cut to the size the referenced layer really produced (`weights["target_size"]`, from
-        the run), not to the predicted one."""
-        t, left = self.offset
+        the run), not to the predicted one; a centered cut from the real sizes too."""
         h, w = weights["target_size"]
-        if t + h > x.shape[2] or left + w > x.shape[3]:
+        if self.offset == "center":
+            t, left = (x.shape[2] - h) // 2, (x.shape[3] - w) // 2
+        else:
+            t, left = self.offset
+        if t < 0 or left < 0 or t + h > x.shape[2] or left + w > x.shape[3]:
             raise ValueError(
                 f"crop to {h}x{w} at offset {t},{left} of a {x.shape[2]}x{x.shape[3]} map"
             )
         return x[:, :, t : t + h, left : left + w]
 
     def describe(self) -> str:
-        return f"to {self.to} at {_pair_text(self.offset)}"
+        where = "centered" if self.offset == "center" else f"at {_pair_text(self.offset)}"
+        return f"to {self.to} {where}"

@@ -13,6 +13,7 @@ from .activation import (
     erf,
     erfc,
     gelu,
+    hardsigmoid,
     hardswish,
     leaky_relu,
     log_softmax,
@@ -21,9 +22,11 @@ from .activation import (
     sigmoid,
     silu,
     softmax,
+    stochastic_depth,
     tanh,
 )
 from .conv import conv2d, conv_transpose2d, linear
+from .merge import add, broadcast_shape, cat, mul
 from .norm import batch_norm, local_response_norm
 from .pool import (
     adaptive_avg_pool2d,
@@ -38,6 +41,10 @@ from .resample import interpolate
 
 __all__ = [
     "MacCount",
+    "add",
+    "broadcast_shape",
+    "cat",
+    "mul",
     "count_macs",
     "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
@@ -50,6 +57,7 @@ __all__ = [
     "erf",
     "erfc",
     "gelu",
+    "hardsigmoid",
     "hardswish",
     "interpolate",
     "leaky_relu",
@@ -66,5 +74,6 @@ __all__ = [
     "silu",
     "softmax",
     "spatial_pyramid_pool",
+    "stochastic_depth",
     "tanh",
 ]

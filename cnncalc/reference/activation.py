@@ -55,6 +55,12 @@ def hardswish(x: Any) -> np.ndarray:
     return x * np.clip(x + 3, 0, 6) / 6
 
 
+def hardsigmoid(x: Any) -> np.ndarray:
+    """relu6(x + 3)/6 = min(max(x + 3, 0), 6)/6."""
+    x = _float(x)
+    return np.clip(x + 3, 0, 6) / 6
+
+
 def softmax(x: Any, dim: int) -> np.ndarray:
     """exp(x − max)/Σ exp(x − max) along dim."""
     x = _float(x)
@@ -125,4 +131,13 @@ def dropout(x: Any, p: float = 0.5, training: bool = False) -> np.ndarray:
     """Identity at inference."""
     if training:
         raise NotImplementedError("dropout is implemented for inference only")
+    return _float(x)
+
+
+def stochastic_depth(x: Any, p: float, mode: str, training: bool = False) -> np.ndarray:
+    """torchvision.ops.stochastic_depth: the identity at inference (and when p = 0)."""
+    if training and p > 0:
+        raise NotImplementedError("stochastic_depth is implemented for inference only")
+    if mode not in ("row", "batch"):
+        raise ValueError(f"mode must be row or batch, got {mode!r}")
     return _float(x)

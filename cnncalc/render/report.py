@@ -205,6 +205,17 @@ def to_markdown(
     return "\n".join(lines) + "\n"
 
 
+def output_lines(report: Report) -> list[str]:
+    """`Output: 1000`, or one line per output when the network declares several (`outputs:`);
+    an output of a train_only head says so."""
+    if len(report.outputs) <= 1:
+        return [f"Output: {format_shape(report.output)}"]
+    return [
+        f"Output {printable(path)}: {format_shape(shape)}" + (" (train only)" if train else "")
+        for path, shape, train in report.outputs
+    ]
+
+
 def summary_lines(report: Report, view: str) -> list[str]:
     t = report.totals
     size = DTYPE_BYTES[report.dtype]
@@ -252,7 +263,7 @@ def summary_lines(report: Report, view: str) -> list[str]:
                 "exact fields"
             )
     if view == "shapes":
-        lines.append(f"Output: {format_shape(report.output)}")
+        lines.extend(output_lines(report))
     if view in ("rf", "summary"):  # the notes are about receptive fields
         for d in report.diagnostics:
             lines.append(f"Note ({d.path}, {d.where}): {d.message}")
@@ -270,6 +281,8 @@ def report_table(
     columns = view_columns(report, view, keys)
     title = printable(report.name + (f" — {report.title}" if report.title else ""))
     caption = f"input {format_shape(report.input)} · batch {report.batch} · {report.dtype}"
+    if any(r.train_only for r in report.rows):  # say whether the aux heads' costs are in
+        caption += f" · {report.mode} mode"
     if report.bindings:
         caption += " · " + ", ".join(f"{k}={v}" for k, v in report.bindings.items())
     caption = printable(caption)

@@ -34,6 +34,13 @@ def rf_json(rf: tuple[AxisRF, AxisRF] | None) -> dict[str, Any] | None:
     }
 
 
+def outputs_json(report: Report) -> list[dict[str, Any]]:
+    return [
+        {"path": path, "shape": [json_value(d) for d in shape], "train_only": train}
+        for path, shape, train in report.outputs
+    ]
+
+
 def row_json(row: Row) -> dict[str, Any]:
     return {
         "path": row.path,
@@ -52,6 +59,7 @@ def row_json(row: Row) -> dict[str, Any]:
         "activations": _jv(row.elements),
         "copies": _jv(row.copies),
         "rf": rf_json(row.rf),
+        "train_only": row.train_only,
         "args": args_json(row.args),
     }
 
@@ -78,6 +86,8 @@ def report_json(report: Report, depth: int | None = None, layers: bool = True) -
         "source": report.source,
         "input": [json_value(d) for d in report.input],
         "output": [json_value(d) for d in report.output],
+        "outputs": outputs_json(report),
+        "mode": report.mode,
         "batch": report.batch,
         "dtype": report.dtype,
         "symbols": list(report.symbols),

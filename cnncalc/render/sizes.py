@@ -116,7 +116,7 @@ def describe(sizes: AxisSizes, near: int | None, probe: Check | None = None) -> 
         works = f"every size from {sizes.smallest}"
     elif early:
         works = f"{_ranges(early)}, and {works}"
-    lines.append(f"works (every output at least 1, merges agree): {works}")
+    lines.append(f"works (every output at least 1, merges agree, centered crops exact): {works}")
     early_keeps = [n for n in range(sizes.smallest, sizes.regime) if sizes.checks[n].keeps_pixels]
     keeps = residues_text(sizes.keeps_residues, sizes.period, sizes.regime)
     if early_keeps:
