@@ -57,7 +57,7 @@ def table_text(
     lines = [[c.header for c in columns], *cells, *([footer] if footer is not None else [])]
     kept, widths, natural = fit_columns(columns, lines, console.width)
     text = None
-    if not console.is_terminal and widths == natural:
+    if not console.is_terminal and len(kept) == len(columns) and widths == natural:
         text = plain_table(title, caption, columns, cells, footer, widths)
     if text is None:
         text = strip_line_ends(
