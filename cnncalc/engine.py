@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 
 from . import expr, merges, receptive_field
 from .errors import CnnCalcError, LimitError, ShapeError, SpecError, Where
-from .layers.base import Layer, coerce
+from .layers.base import Layer, arguments, coerce
 from .layers.conv import Conv
 from .layers.norm import BatchNorm
 from .layers.pool import AdaptiveAvgPool
@@ -708,6 +708,7 @@ class _Walker:
                 elements=product(out) * copies,
                 copies=copies,
                 detail=layer.describe(),
+                args=arguments(layer),
                 weighted=layer.WEIGHTED,
                 nonlinear=layer.NONLINEAR,
             )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from .errors import Where
@@ -10,6 +12,7 @@ from .shape import Shape
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 EXTRA_KINDS = ("bias", "norm", "activation", "pooling", "merge")
+NO_ARGS: Mapping[str, Any] = MappingProxyType({})  # shared by every row without arguments
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class Row:
     weighted: bool = False
     nonlinear: bool = False
     train_only: bool = False  # inside a `train_only` node (aux head): no MACs in eval mode
+    # the layer's resolved arguments, {field: value} (kernel, stride, padding, out, ...); empty
+    # for merges and collapsed blocks. Not hashed: a mapping is not hashable.
+    args: Mapping[str, Any] = field(default_factory=lambda: NO_ARGS, hash=False)
 
     @property
     def depth(self) -> int:

@@ -4,6 +4,7 @@ path)."""
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from typing import Any
 
@@ -92,8 +93,6 @@ def format_shape(shape: Shape) -> str:
     """3x224x224; symbolic sizes in parentheses with ⌊ ⌋: 64x(⌊(H − 1)/2⌋ + 1)x(…)."""
     if all(type(d) is int for d in shape):
         return "x".join(str(d) for d in shape)
-    from .render import symbolic_text
-
     parts = []
     for d in shape:
         text = symbolic_text(d)
@@ -103,3 +102,30 @@ def format_shape(shape: Shape) -> str:
 
 def is_spatial(shape: Shape) -> bool:
     return len(shape) == 3
+
+
+@functools.lru_cache(maxsize=4096)
+def canonical(value: Any) -> str:
+    """sympy syntax with the fractions inside floors gathered: floor((H - 1)/32) + 1."""
+    import sympy
+
+    tidy = value.replace(
+        lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
+        lambda e: type(e)(sympy.factor_terms(e.args[0]), evaluate=False),
+    ) if isinstance(value, sympy.Basic) else value
+    return str(tidy)
+
+
+def symbolic_text(value: Any) -> str:
+    """For people: floor(x) as ⌊x⌋, ceiling(x) as ⌈x⌉, ** as ^."""
+    text = canonical(value)
+    for name, left, right in (("floor(", "⌊", "⌋"), ("ceiling(", "⌈", "⌉")):
+        while (start := text.find(name)) >= 0:
+            depth, i = 1, start + len(name)
+            while depth and i < len(text):
+                depth += {"(": 1, ")": -1}.get(text[i], 0)
+                i += 1
+            inner = text[start + len(name) : i - 1]
+            text = text[:start] + left + inner + right + text[i:]
+    return text.replace("**", "^")
+

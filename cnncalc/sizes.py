@@ -297,15 +297,6 @@ def probe(arch: Architecture, sizes: AxisSizes, axis: int, n: int) -> Check:
     return Check(n, found.works, found.keeps_pixels, reason)
 
 
-def residues_text(residues: tuple[int, ...], period: int, start: int) -> str:
-    if len(residues) == period:
-        return f"every size from {start}"
-    if not residues:
-        return f"no size from {start} on"
-    listed = ", ".join(str(r) for r in residues)
-    return f"sizes ≡ {listed} (mod {period}) from {start}"
-
-
 def same_answer(a: AxisSizes, b: AxisSizes) -> bool:
     fields = ("smallest", "period", "regime", "works_residues", "keeps_residues")
     return all(getattr(a, f) == getattr(b, f) for f in fields) and all(
@@ -315,47 +306,25 @@ def same_answer(a: AxisSizes, b: AxisSizes) -> bool:
     )
 
 
-def describe(sizes: AxisSizes, near: int | None, probe: Check | None = None) -> list[str]:
-    """Plain-text lines for one axis."""
-    if sizes.smallest is None:
-        last = sizes.checks[max(sizes.checks)]
-        return [f"no {sizes.axis} from 1 to {MAX_SCAN} works: {last.reason}"]
-    lines = [f"smallest {sizes.axis} that works: {sizes.smallest}"]
-    early = [n for n in range(sizes.smallest, sizes.regime) if sizes.checks[n].works]
-    works = residues_text(sizes.works_residues, sizes.period, sizes.regime)
-    if len(early) == sizes.regime - sizes.smallest and len(sizes.works_residues) == sizes.period:
-        works = f"every size from {sizes.smallest}"
-    elif early:
-        works = f"{_ranges(early)}, and {works}"
-    lines.append(f"works (every output at least 1, merges agree, centered crops exact): {works}")
-    early_keeps = [n for n in range(sizes.smallest, sizes.regime) if sizes.checks[n].keeps_pixels]
-    keeps = residues_text(sizes.keeps_residues, sizes.period, sizes.regime)
-    if early_keeps:
-        keeps = f"{_ranges(early_keeps)}, and {keeps}"
-    lines.append(f"keeps every pixel (no layer drops a real pixel): {keeps}")
-    if near is not None:
-        works_near = sizes.near(near, 5, keeps=False)
-        keeps_near = sizes.near(near, 5, keeps=True)
-        lines.append(
-            f"near {near}: works {_listing(works_near)}; "
-            f"keeps every pixel {_listing(keeps_near)}"
-        )
-        if probe is not None and probe.reason:
-            lines.append(f"{near}: {probe.reason}")
-    return lines
+@dataclass(frozen=True)
+class InputSizes:
+    """`cnncalc sizes`: both axes' answers, and, with --near, the check at that size per axis."""
+
+    name: str
+    input: tuple[int, ...]
+    axes: tuple[AxisSizes, AxisSizes]
+    near: int | None
+    probes: tuple[Check | None, Check | None]
+    same: bool  # the width's answer is the height's
 
 
-def _listing(values: list[int]) -> str:
-    return ", ".join(map(str, values)) if values else "none nearby"
-
-
-def _ranges(values: list[int]) -> str:
-    parts, start, prev = [], values[0], values[0]
-    for v in [*values[1:], None]:
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        parts.append(str(start) if start == prev else f"{start}..{prev}")
-        if v is not None:
-            start = prev = v
-    return ", ".join(parts)
+def input_sizes(arch: Architecture, near: int | None = None) -> InputSizes:
+    answers = (axis_sizes(arch, 0), axis_sizes(arch, 1))
+    probes = tuple(
+        probe(arch, answer, axis, near) if near is not None else None
+        for axis, answer in enumerate(answers)
+    )
+    return InputSizes(
+        arch.name, tuple(arch.input), answers, near, (probes[0], probes[1]),
+        same_answer(*answers),
+    )

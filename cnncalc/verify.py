@@ -414,3 +414,17 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
         inexact=inexact,
         unsure=tuple(dict.fromkeys(unsure)),
     )
+
+
+@dataclass(frozen=True)
+class VerifyRun:
+    """What `cnncalc verify` found: the per-layer checks, and, when asked, the measured receptive
+    field (--rf) and the effective one (--erf)."""
+
+    verification: Verification
+    rf: MeasuredRF | None = None
+    erf: Any = None  # erf.EffectiveRF
+
+    @property
+    def ok(self) -> bool:
+        return self.verification.ok and (self.rf is None or self.rf.ok)

@@ -275,22 +275,23 @@ def _table_text(report, view, depth=None):
 
     from cnncalc import render
 
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=10_000, no_color=True, highlight=False, soft_wrap=True)
-    render.render_table(report, view, console, depth)
-    return buffer.getvalue()
+    console = Console(
+        file=io.StringIO(), width=10_000, no_color=True, highlight=False, soft_wrap=True
+    )
+    return render.report_table(report, view, console, depth)
 
 
 def test_plain_tables_are_what_rich_writes(tmp_path, monkeypatch):
     # the table is written directly on a plain console (rich took a millisecond a row); it must
     # be rich's text character for character: wide characters, markup and emoji in names
     from cnncalc import render
+    from cnncalc.render import columns
 
     reports = [cnncalc.analyze("googlenet")]
     reports += [cnncalc.analyze(_write(tmp_path, ODD)), cnncalc.analyze("resnet18", input="3xHxW")]
     cases = [(r, v, d) for r in reports for v in render.VIEWS for d in (None, 1)]
     fast = [_table_text(*case) for case in cases]
-    monkeypatch.setattr(render, "_plain_table", lambda *args: None)
+    monkeypatch.setattr(columns, "plain_table", lambda *args: None)
     for case, text in zip(cases, fast, strict=True):
         assert text == _table_text(*case), case[:2]
 

@@ -438,7 +438,7 @@ BAD_ARGS: dict[str, list[list[str]]] = {
     "list": [["extra"], ["-f", "xml"]],
     "show": [["nope"], ["vgg16", "-o", "/nonexistent/x"], ["/"]],
     "layers": [["extra"], ["--bogus"]],
-    "conv": [["x"], ["56", "-k", "0"], ["56", "-f", "csv"], ["56", "--groups", "0"],
+    "conv": [["x"], ["56", "-k", "0"], ["56", "-f", "xml"], ["56", "--groups", "0"],
              ["3", "-k", "5"]],
     "convolutionalize": [["nope"], ["inception-naive", "-i", "x"], ["inception-naive"]],
     "schema": [["extra"], ["--nope"], ["-o", "/nonexistent-folder/x.json"]],

@@ -1,17 +1,24 @@
 """Tables never cut a number (issue 11, item 2). Every table view of five zoo networks is drawn
-on a forced terminal of 60 to 200 columns, through the same render_table the CLI uses, and
+on a forced terminal of 60 to 200 columns, through the same report_table the CLI uses, and
 every figure of the view's JSON (params, MACs and FLOPs in human form, shapes, receptive field
 size, jump and start, the Total row) must appear whole, in row order; a column left out for
 width must be named in the line under the table. Printing a cell whole is what is tested:
-the figures are taken from the JSON, not from the table's own cells."""
+the figures are taken from the JSON, not from the table's own cells. The same holds for the
+other views (compare, sizes, verify, list), each checked against its own JSON.
+
+By default a sample of models x widths runs (the suite must stay fast: rich draws a row in
+about a millisecond, and sizes and verify compute for seconds); CNNCALC_ALL_WIDTHS=1 runs every
+view of all five networks at every width."""
 
 from __future__ import annotations
 
 import decimal
 import io
 import json
+import os
 import re
 import sys
+from collections import Counter
 from fractions import Fraction
 from functools import cache
 
@@ -26,10 +33,12 @@ runner = CliRunner()
 
 VIEWS = ("params", "shapes", "flops", "rf", "summary")
 WIDTHS = (60, 80, 100, 120, 200)
+MODELS = ("vgg16", "resnet50", "densenet121", "googlenet", "fcn8s")
+ALL = os.environ.get("CNNCALC_ALL_WIDTHS") == "1"
 # Every width for two networks, one narrow width for the rest: rich takes a millisecond a row.
-CASES = [(m, w) for m in ("vgg16", "resnet50") for w in WIDTHS] + [
-    ("densenet121", 80), ("googlenet", 60), ("fcn8s", 100),
-]
+CASES = [(m, w) for m in MODELS for w in WIDTHS] if ALL else [
+    (m, w) for m in ("vgg16", "resnet50") for w in WIDTHS
+] + [("densenet121", 80), ("googlenet", 60), ("fcn8s", 100)]
 
 
 @cache
@@ -45,8 +54,7 @@ def document(model: str) -> dict:
 def draw(model: str, view: str, width: int, keys: tuple[str, ...] | None = None) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=width, color_system=None)
-    render.render_table(report(model), view, console, keys=keys)
-    return buffer.getvalue()
+    return render.report_table(report(model), view, console, keys=keys)
 
 
 def number(value) -> Fraction | int:
@@ -75,7 +83,7 @@ FIGURES = {
     "macs": lambda x: render.human(x["macs"]),
     "flops": lambda x: render.human(x["flops"]),
     "extra_flops": lambda x: render.human(x["extra_flops"]),
-    "elements": lambda x: render.human(x["activations"]),
+    "activations": lambda x: render.human(x["activations"]),
     "input": lambda x: shape(x["input"]),
     "output": lambda x: shape(x["output"], x["copies"]),
     "rf_size": lambda x: pair(x["rf"]["size"]) if x["rf"] else "-",
@@ -91,7 +99,7 @@ TOTALS = {
     "macs": lambda t: render.human(t["macs"]),
     "flops": lambda t: render.human(t["flops"]),
     "extra_flops": lambda t: render.human(sum(t["extra_flops"].values())),
-    "elements": lambda t: render.human(t["activations"]),
+    "activations": lambda t: render.human(t["activations"]),
     "params%": lambda t: "100.00",
     "macs%": lambda t: "100.00",
 }
@@ -155,7 +163,7 @@ def test_every_number_whole(model, width):
 
 def test_a_narrow_terminal_leaves_out_whole_columns_and_says_so():
     text = draw("resnet50", "summary", 80)
-    assert "Not shown at width 80: Type, Args (keys type, detail); use --columns" in text
+    assert "Not shown at width 80: Type, Args (keys type, args); use --columns" in text
     assert "25,557,032" in text and "64x112x112" in text and "118.01 M" in text
     assert max(len(line) for line in text.splitlines()[:-8]) <= 80  # the table fits
     assert "Not shown" not in draw("resnet50", "summary", 200)
@@ -217,7 +225,7 @@ def test_columns_help_lists_every_key():
 
 def test_piped_and_written_tables_end_no_line_in_a_space(tmp_path):
     for view in VIEWS:
-        result = runner.invoke(app, [view, "googlenet", "--columns", "path,detail,params%,output"])
+        result = runner.invoke(app, [view, "googlenet", "--columns", "path,args,params%,output"])
         assert result.exit_code == 0 and "googlenet" in result.stdout
         assert not re.search(r" +$", result.stdout, re.M), view
     for command in (["list"], ["compare", "3x3-stack", "vs", "7x7"], ["summary", "fcn8s"]):
@@ -232,5 +240,170 @@ def test_the_command_line_on_a_narrow_terminal():
     from tests.test_cli import on_a_terminal
 
     text = on_a_terminal("summary", "resnet50", COLUMNS="80", NO_COLOR="1")
-    assert "Not shown at width 80: Type, Args (keys type, detail)" in text
+    assert "Not shown at width 80: Type, Args (keys type, args)" in text
     assert "64x112x112" in text and "118.01 M" in text and "25,557,032" in text
+
+
+# ------------------------------------------------------------------ the other views
+
+
+def terminal(width: int) -> Console:
+    return Console(file=io.StringIO(), force_terminal=True, width=width, color_system=None)
+
+
+def gone_keys(text: str) -> set[str]:
+    """The column keys the line under a table names as left out (none: every column shown)."""
+    flat = " ".join(text.split())
+    match = re.search(r"Not shown at width \d+: .*? \(keys (.*?)\); use ", flat)
+    return set(match[1].split(", ")) if match else set()
+
+
+def three(fraction: Fraction) -> str:
+    """Three decimals, half to even, by the decimal module."""
+    with decimal.localcontext(prec=60):
+        value = decimal.Decimal(fraction.numerator) / decimal.Decimal(fraction.denominator)
+        return str(value.quantize(decimal.Decimal("0.001"), rounding=decimal.ROUND_HALF_EVEN))
+
+
+def assert_whole(text: str, figure: str, *where) -> None:
+    """Each number of `figure` whole in `text`; a figure of several words (`0 (mod 32)`) may
+    wrap between its words, as the lines under a table do."""
+    for word in figure.split():
+        assert whole(word.strip("()")).search(text), (*where, figure, word)
+    assert whole(figure).search(" ".join(text.split())), (*where, figure)
+    assert not re.search(r" +$", text, re.M), (*where, "a line ends in a space")
+
+
+@cache
+def comparison(model: str):
+    from cnncalc.compare import compare_reports
+
+    return compare_reports([report(model), report("resnet18")])
+
+
+def check_compare(model: str, width: int) -> None:
+    from cnncalc.render.compare import compare_json, render_compare
+
+    text = render_compare(comparison(model), "table", terminal(width))
+    document = compare_json(comparison(model))
+    gone = gone_keys(text)
+    designs, ratios = document["designs"], document["ratios"]
+    for row in document["rows"]:
+        assert_whole(text, row["measure"].split()[0], model, width)
+        for name, value in zip(designs, row["values"], strict=True):
+            if name in gone or value is None:
+                continue
+            figure = f"{value:,}" if isinstance(value, int) else "x".join(map(str, value)) if (
+                isinstance(value, list)) else str(value)
+            assert_whole(text, figure, model, width, row["measure"], name)
+        for label, ratio in zip(ratios, row["ratio_first_to"], strict=True):
+            if ratio is None or label in gone:
+                continue
+            exact = Fraction(ratio["value"])
+            assert_whole(text, three(exact), model, width, row["measure"], label)
+            if exact.denominator != 1:
+                assert_whole(text, str(exact), model, width, row["measure"], label)
+
+
+@cache
+def zoo_entries():
+    from cnncalc import zoo
+
+    return [(n, zoo.load(n), analyze(n)) for n in MODELS]
+
+
+def check_list(width: int) -> None:
+    from cnncalc.render.listing import list_json, render_list
+
+    text = render_list(zoo_entries(), "table", terminal(width))
+    gone = gone_keys(text)
+    for entry in list_json(zoo_entries()):
+        assert_whole(text, entry["name"], width)
+        assert_whole(text, "x".join(map(str, entry["input"])), width, entry["name"])
+        for key in ("params", "macs"):
+            if key not in gone:
+                assert_whole(text, render.human(entry[key]), width, entry["name"], key)
+
+
+@cache
+def verification(model: str):
+    from cnncalc import load
+    from cnncalc.cli_args import input_for
+    from cnncalc.verify import VerifyRun, verify
+
+    arch = load(model)
+    return VerifyRun(verify(arch, input_for(arch, "3x32x32"), {}, 0))
+
+
+def check_verify(model: str, width: int) -> None:
+    from cnncalc.render.verify import render_verify, verify_json
+
+    text = render_verify(verification(model), "table", terminal(width))
+    gone = gone_keys(text)
+    document = verify_json(verification(model))
+    wanted: Counter[str] = Counter()  # each figure the table shows, as often as it shows it
+    for layer in document["layers"]:
+        for key in ("predicted_shape", "computed_shape", "predicted_params", "allocated_params"):
+            value = layer[key]
+            if key not in gone:
+                wanted["x".join(map(str, value)) if isinstance(value, list) else f"{value:,}"] += 1
+    for figure, count in wanted.items():
+        assert len(whole(figure).findall(text)) >= count, (model, width, figure, count)
+    allocated = sum(layer["allocated_params"] for layer in document["layers"])
+    assert_whole(text, f"{allocated:,}", model, width, "the agreement line")
+    assert_whole(text, str(len(document["layers"])), model, width, "the layer count")
+
+
+@cache
+def sizes(model: str):
+    from cnncalc import load
+    from cnncalc.sizes import input_sizes
+
+    return input_sizes(load(model), 500)
+
+
+def check_sizes(model: str, width: int) -> None:
+    from cnncalc.render.sizes import render_sizes, sizes_json
+
+    text = render_sizes(sizes(model), "table", terminal(width))
+    document = sizes_json(sizes(model))
+    for axis in document["axes"][:1 if sizes(model).same else 2]:
+        assert_whole(text, str(axis["smallest"]), model, width, axis["axis"])
+        for listed in (axis["near"]["works"], axis["near"]["keeps"]):
+            assert_whole(text, ", ".join(map(str, listed)), model, width, axis["axis"], "near")
+        if len(axis["keeps_residues"]) < axis["period"] and axis["keeps_residues"]:
+            residues = ", ".join(map(str, axis["keeps_residues"]))
+            assert_whole(text, f"{residues} (mod {axis['period']})", model, width, axis["axis"])
+    assert max(len(line) for line in text.splitlines()) <= width or any(
+        " " not in line.strip() for line in text.splitlines()
+    ), (model, width, "a line longer than the terminal that could be wrapped")
+
+
+# compare and list are cheap: every model at every width. sizes and verify compute for seconds
+# per model (vgg16's and fcn8s's fully connected weights, densenet121's 430 layers at every
+# size): by default the models that are fast, each at every width.
+CHEAP_VERIFY = MODELS if ALL else ("resnet50", "densenet121", "googlenet")
+CHEAP_SIZES = MODELS if ALL else ("vgg16",)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_compare_never_cuts_a_number(model):
+    for width in WIDTHS:
+        check_compare(model, width)
+
+
+def test_list_never_cuts_a_number():
+    for width in WIDTHS:
+        check_list(width)
+
+
+@pytest.mark.parametrize("model", CHEAP_VERIFY)
+def test_verify_never_cuts_a_number(model):
+    for width in WIDTHS:
+        check_verify(model, width)
+
+
+@pytest.mark.parametrize("model", CHEAP_SIZES)
+def test_sizes_never_cuts_a_number(model):
+    for width in WIDTHS:
+        check_sizes(model, width)

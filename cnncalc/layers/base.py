@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 from ..errors import LimitError, ShapeError, SpecError
@@ -24,6 +25,7 @@ from ..limits import MAX_VALUE, VALUE_HINT
 from ..shape import Shape, is_int
 
 REGISTRY: dict[str, type[Layer]] = {}
+_NO_ARGUMENTS: Mapping[str, Any] = MappingProxyType({})
 
 
 FORMULAS = ("output_shape", "params", "buffers", "macs", "extra_flops", "rf_steps")
@@ -197,6 +199,14 @@ class DataMovement(ParameterFree, MacFree, NoOtherOps):
 
 def fields_of(cls: type[Layer]) -> dict[str, dataclasses.Field[Any]]:
     return {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+
+
+def arguments(layer: Layer) -> Mapping[str, Any]:
+    """The layer's arguments as resolved for its row (expressions evaluated, pairs as tuples):
+    {field: value} for the fields of FIELDS, an empty mapping for a layer that has none."""
+    if not layer.FIELDS:
+        return _NO_ARGUMENTS
+    return MappingProxyType({name: getattr(layer, name) for name in layer.FIELDS})
 
 
 def has_default(field: dataclasses.Field[Any]) -> bool:

@@ -1,5 +1,6 @@
-"""Where the command line's text goes: stdout (guarded), `-o FILE` (replaced safely), and
-one-line messages.
+"""Where the command line's text goes: stdout (guarded) and `-o FILE` (replaced safely). Here,
+in cli/, because writing is the command line's business: nothing below the CLI writes to a
+stream or a file (tests/test_import_rules.py).
 
 stdout: a closed pipe becomes PipeClosed, which the CLI ends silently with status 0; any other
 write error (a full disk, a closed descriptor) becomes StdoutError, one line and status 2.
@@ -22,21 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import CnnCalcError
-
-
-def one_line(text: str) -> str:
-    """`text` with every character a terminal would act on escaped as Python writes it
-    (`\\x1b`, `\\n`, `\\u202e`): control characters, DEL, C1, line and paragraph separators and
-    the bidirectional overrides (Trojan Source, CVE-2021-42574), so that a title, a name or a
-    message quoting a hostile file can neither drive the terminal nor span two lines. JSON
-    escapes them itself; CSV carries the data as it is."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
-        for ch in text
-    )
+from ..errors import CnnCalcError
 
 
 def _umask() -> int:

@@ -1,0 +1,19 @@
+"""The command line: a package of thin commands (parse → compute → render → write), one module
+per command or group of commands, their shared options in options.py, the typer app and its
+error boundary in app.py. The only part of cnncalc that writes to stdout or stderr.
+
+    reports.py           params, shapes, flops, rf, summary
+    zoo.py               list, show, layers, schema
+    conv.py              conv
+    compare.py           compare
+    convolutionalize.py  convolutionalize
+    sizes.py             sizes
+    verify.py            verify
+"""
+
+from __future__ import annotations
+
+from . import compare, conv, convolutionalize, reports, sizes, verify, zoo  # noqa: F401 (commands)
+from .app import app, main
+
+__all__ = ["app", "main"]
