@@ -13,9 +13,11 @@ The receptive field counts padding (a field may be wider than the image), so the
 extended beyond the map by the period the layer shows in its interior: the smallest P for which
 a(o + P) − a(o) is one constant Δ wherever both units read full windows away from the border.
 
-A layer whose every output unit reads every input unit of a map larger than 1x1, and that
-gives a 1x1 map or a flat vector, is global (global pooling, flatten, spp, a conv the size of its
-map); so is roi_pool (a region may be anywhere). Walking back from one output unit, the field is
+A layer that gives a flat vector, or a 1x1 map from a larger one whose one unit reads exactly
+the map (every input unit, and no padding beyond it: its window as extended by the layer's
+pattern on a larger map), is global (global pooling, flatten, spp, a conv the size of its map);
+so is roi_pool (a region may be anywhere). A padded window that happens to cover a small map is
+not: on a larger map it would be local. Walking back from one output unit, the field is
 the union over paths: the paths through a global layer make the unit global, and the others
 give its local field.
 """
@@ -265,8 +267,11 @@ class Prober:
         for axis in range(2):
             found.append(_enlarged(layer, hw, axis))
         out_hw = (len(found[0].a), len(found[1].a))
+        # global: the one unit's window is the map, no more (as extended by the pattern the
+        # layer shows on a larger map): a padded window that happens to cover a small map
+        # (yolov3's 3x3/2 p1 conv on a 2x2 map) reads padding too, and is local
         if out_hw == (1, 1) and hw != (1, 1) and all(
-            m.a == (0,) and m.b == (m.n_in - 1,) for m in found
+            m.window(0)[:2] == (0, m.n_in - 1) for m in found
         ):
             found = GLOBAL
         else:
