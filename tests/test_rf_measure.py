@@ -57,6 +57,9 @@ CASES = [
     # included: local, not global). Both units of the join read [-7, 7] (through up and c)
     # ∪ their own b window ([-3, 3], [1, 7]): 15 wide, centred at 0, jump 0.
     ("small-map", None, 15, 0, 0, False),
+    # 3x3 convs dilated 24 and 36 on an 8x8 map: 1 + 2·24 + 2·36 = 121, jump 1, unit 3 at 3.
+    # Inside the map each unit reads only itself; the taps beyond it lie in the padding.
+    ("dilated", None, 121, 1, 3, False),
 ]
 
 
