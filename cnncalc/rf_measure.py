@@ -120,7 +120,7 @@ def _period(a: list[int], b: list[int], cand: list[int], p: int
             ) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]] | tuple[()] | None:
     """((P, Δ), refs) when period `p` explains at least 80 % of the units `cand`; () when it
     does not; None when no longer period can (too few units left to see one)."""
-    from collections import Counter
+    from collections import Counter, defaultdict
 
     members = set(cand)
     diffs = Counter((a[o + p] - a[o], b[o + p] - b[o]) for o in cand if o + p in members)
@@ -129,9 +129,9 @@ def _period(a: list[int], b: list[int], cand: list[int], p: int
     (da, db), _ = diffs.most_common(1)[0]
     if da != db:
         return ()
-    classes: dict[int, Counter[tuple[int, int]]] = {}
-    for o in cand:
-        classes.setdefault(o % p, Counter())[(a[o] - (o // p) * da, b[o] - (o // p) * da)] += 1
+    classes: defaultdict[int, Counter[tuple[int, int]]] = defaultdict(Counter)  # one per class,
+    for o in cand:  # not one per unit as setdefault(…, Counter()) would build
+        classes[o % p][(a[o] - (o // p) * da, b[o] - (o // p) * da)] += 1
     if len(classes) < p or min(sum(c.values()) for c in classes.values()) < 2:
         return None
     refs = tuple(classes[c].most_common(1)[0][0] for c in range(p))
