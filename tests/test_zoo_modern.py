@@ -111,6 +111,22 @@ def test_the_final_upsampling_follows_the_input():
         assert [shape for _, shape, _ in r.outputs] == [(21, 480, 640), (21, 480, 640)]
 
 
+def test_composites_md_tables_state_these_figures():
+    """docs/composites.md's multi-path tables give the published params and the hook MACs."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "composites.md").read_text()
+    table = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) >= 3 and cells[0] in {*TORCHVISION, *SEGMENTATION}:
+            numbers = [c for c in cells[1:] if c.replace(",", "").isdigit()]
+            table[cells[0]] = tuple(int(c.replace(",", "")) for c in numbers[:2])
+    expected = {name: (params, macs) for name, (params, macs, _) in TORCHVISION.items()}
+    expected |= {name: (params, macs) for name, (params, _, macs, _) in SEGMENTATION.items()}
+    assert table == expected
+
+
 def test_squeezenet1_1_by_hand():
     """Fire(in, s, e): in·s + s + s·e + e + 9·s·e + e params (1x1 squeeze, 1x1 and 3x3 expands,
     with biases). SqueezeNet 1.1: conv1 3x3x3x64 + 64, eight fires, conv10 512·1000 + 1000."""
