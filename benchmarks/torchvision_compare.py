@@ -26,7 +26,7 @@ and Linear (in·out per output vector). A module called twice (torchvision's Res
 `relu`) is recorded twice; its parameters count once in the totals. cnncalc's side is its rows.
 
 The two sides are matched on the layers that hold parameters (conv, linear, batch norm), which
-both sides list in execution order (a pair may be up to 8 rows out of order: cnncalc lists a
+both sides list in execution order (a pair may be up to 12 rows out of order: cnncalc lists a
 residual's shortcut after its body, where RegNet runs its `proj` first); functional steps
 (torch.flatten, F.interpolate, `+=`) have no module and pooling has no parameters, but a wrong
 pool shows at the next weight layer. For
@@ -56,9 +56,14 @@ KINDS = {  # torch class -> cnncalc type, for the layers that hold parameters
     "ConvTranspose2d": "conv_transpose",
     "Linear": "linear",
     "BatchNorm2d": "bn",
+    "GroupNorm": "group_norm",
+    "LayerNorm2d": "layer_norm",  # ConvNeXt's, over the channels
+    "LayerNorm": "layer_norm",  # ConvNeXt's block runs it channels last: cnncalc's layer_norm
+    "Linear (channels last)": "conv",  # a Linear on a channels-last map is a 1x1 conv
+    "Parameter": "layer_scale",  # held by a module with children (ConvNeXt's CNBlock)
 }
 SEGMENTS = {"shortcut": "downsample"}  # cnncalc's fixed path segments -> torchvision's
-WINDOW = 8  # how far ahead of the next unpaired row a pair may be found
+WINDOW = 12  # how far ahead a pair may be found (RegNetY: 8 weight rows before `proj`)
 
 
 @dataclass
@@ -110,12 +115,25 @@ def torch_calls(name: str, kwargs: dict[str, Any], shape: list[int]) -> tuple[li
             macs = inputs[0][0].numel() * (module.out_channels // module.groups) * kh * kw
         elif isinstance(module, torch.nn.Linear):
             macs = output[0].numel() * module.in_features
+        if kind in ("Linear", "LayerNorm") and len(out) == 3:  # channels last: H x W x C
+            out = (out[2], out[0], out[1])
+            kind = "Linear (channels last)" if kind == "Linear" else kind
         calls.append(Call(qualname, kind, out, params, macs))
+
+    def held(module: Any, inputs: Any, output: Any, qualname: str) -> None:
+        """Parameters of a module with children (ConvNeXt's layer_scale), after its children."""
+        for pname, p in module.named_parameters(recurse=False):
+            calls.append(Call(f"{qualname}.{pname}", "Parameter", tuple(output.shape[1:]),
+                              p.numel(), 0))
 
     for qualname, module in model.named_modules():
         if not any(True for _ in module.children()):
             module.register_forward_hook(
                 lambda m, i, o, q=qualname: hook(m, i, o, q)  # type: ignore[misc]
+            )
+        elif any(True for _ in module.parameters(recurse=False)):
+            module.register_forward_hook(
+                lambda m, i, o, q=qualname: held(m, i, o, q)  # type: ignore[misc]
             )
     with torch.no_grad():
         output = model(torch.zeros(1, *shape))

@@ -276,6 +276,17 @@ def totals(rows: tuple[Row, ...], batch: int, dtype: str) -> Totals:
     )
 
 
+def _unnumbered(item: Node) -> bool:
+    """A leaf whose type takes no position in its list (Layer.NUMBERED)."""
+    return isinstance(item, Leaf) and not item.cls.NUMBERED
+
+
+def _type(item: Node) -> str:
+    """An unnumbered leaf's segment when it has no name: its type."""
+    assert isinstance(item, Leaf)
+    return item.cls.TYPE
+
+
 def _join(prefix: str, segment: str) -> str:
     return f"{prefix}.{segment}" if prefix else segment
 
@@ -318,10 +329,24 @@ class _Walker:
         self, items: tuple[Node, ...], flow: Flow, scope: dict[str, Any], prefix: str
     ) -> Flow:
         """Walk a list of nodes. Unnamed items are numbered by position; an unnamed repeat's copies
-        number on in this list; a list of one unnamed item adds no segment of its own."""
-        only = items[0] if len(items) == 1 else None
+        number on in this list; a list of one unnamed item adds no segment of its own, nor does
+        a list of one such item beside unnumbered leaves (a chunk, a channel shuffle)."""
+        numbered = [item for item in items if not _unnumbered(item)]
+        unnamed = [item for item in items if _unnumbered(item) and item.name is None]
+        for item in unnamed:  # each is named by its type: two would share one path
+            if sum(_type(other) == _type(item) for other in unnamed) > 1:
+                raise SpecError(
+                    f"two unnamed {_type(item)} layers in one list would both be "
+                    f"{_join(prefix, _type(item))}; give one a name",
+                    item.where,
+                    prefix,
+                )
+        only = numbered[0] if len(numbered) == 1 else items[0] if len(items) == 1 else None
         if prefix and only is not None and only.name is None and not isinstance(only, Repeat):
-            return self.node(items[0], flow, scope, prefix)
+            for item in items:
+                path = prefix if item is only else _join(prefix, item.name or _type(item))
+                flow = self.node(item, flow, scope, path)
+            return flow
         index = 0
         for item in items:
             flow, index = self.numbered(item, flow, scope, prefix, index)
@@ -336,6 +361,8 @@ class _Walker:
                 for sub in item.items:
                     flow, index = self.numbered(sub, flow, inner, prefix, index)
             return flow, index
+        if _unnumbered(item):  # named by its type, as torch's functions have no module name
+            return self.node(item, flow, scope, _join(prefix, item.name or _type(item))), index
         return self.node(item, flow, scope, _join(prefix, item.name or str(index))), index + 1
 
     def count(self, node: Repeat | Dense, scope: dict[str, Any], path: str) -> int:

@@ -72,7 +72,7 @@ GRAPH_KEYS = ("from", "train_only")  # beside the type key of any entry: docs/fo
 _SEGMENT = r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)"
 _REFERENCE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*")
 NUMERIC_KINDS = frozenset(
-    {"pos", "nonneg", "pair", "pair?", "pair0", "offset", "padding", "levels", "shape"}
+    {"pos", "nonneg", "pair", "pair?", "pair0", "offset", "padding", "pad4", "levels", "shape"}
 )
 _WORDS = ("same", "valid", "center")  # the words numeric kinds take (padding, crop offset)
 _SCALAR_TAGS = {

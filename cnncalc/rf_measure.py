@@ -33,8 +33,10 @@ import numpy as np
 from .errors import SpecError
 from .layers import activation
 from .layers.base import Layer
+from .layers.channels import ChannelShuffle, Chunk
 from .layers.conv import Conv
 from .layers.detection import Crop, Reshape, RoIPool
+from .layers.norm import GroupNorm, LayerNorm
 from .layers.upsample import ConvTranspose, MaxUnpool
 
 Interval = tuple[int, int]
@@ -146,6 +148,12 @@ def _period(a: list[int], b: list[int], cand: list[int], p: int
 def _linearised(layer: Layer, x: Any, weights_for: Any) -> Any:
     """The layer on a one-channel, non-negative input, as a positive linear (or max) map."""
     if isinstance(layer, (activation._Activation, activation.Dropout)):
+        return x
+    if isinstance(layer, (ChannelShuffle, Chunk, LayerNorm, GroupNorm)):
+        # per position, a permutation or selection of the channels, or a normalisation over
+        # them: on the probe's one channel the field is the position itself (layer norm of one
+        # channel would give 0 everywhere; group norm's statistics are not followed, see its
+        # docstring)
         return x
     if isinstance(layer, Reshape):  # same H and W, so the same C: the elements stay in place
         return x.reshape(x.shape[0], 1, *layer.to[1:])

@@ -118,6 +118,20 @@ def argument_kind(kind: str, context: str = "top") -> tuple[dict[str, Any], str]
             },
             "an integer ≥ 0, [h, w], [[top, bottom], [left, right]], `same` or `valid`",
         )
+    if kind == "pad4":
+        nonneg = _integer(0)
+        return (
+            {
+                "anyOf": [
+                    nonneg,
+                    {"type": "array", "items": nonneg, "minItems": 2, "maxItems": 2},
+                    {"type": "string", "pattern": PAIR_TEXT},
+                    {"type": "array", "items": nonneg, "minItems": 4, "maxItems": 4},
+                ]
+            },
+            "an integer ≥ 0, [h, w] or [left, right, top, bottom] (torch's ZeroPad2d order); "
+            "each may be an expression",
+        )
     if kind == "bool":
         return _passed_on({"type": "boolean"}, context), "true or false"
     if kind == "float":

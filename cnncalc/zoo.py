@@ -48,6 +48,14 @@ VARIANTS = {
         "resnet50 with bottlenecks twice as wide inside (cnncalc show resnet50; "
         "--set width_per_group=128).",
     ),
+    "efficientnet_b3": Variant(
+        "efficientnet_b0",
+        {"width_pct": 120, "depth_pct": 140, "size": 300},
+        'EfficientNet-B3 (Tan & Le, "EfficientNet: Rethinking Model Scaling for Convolutional '
+        'Neural Networks", ICML 2019), as torchvision builds it',
+        "efficientnet_b0 at width_mult 1.2, depth_mult 1.4 and 300x300 (cnncalc show "
+        "efficientnet_b0; --set width_pct=120,depth_pct=140,size=300).",
+    ),
 }
 
 

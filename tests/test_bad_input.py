@@ -96,6 +96,14 @@ BAD_FILES: dict[str, Bad] = {
         "stage.0.spatial (blocks.unit.layers[1])",
         ("conv input channels 16 are not divisible by groups=3",),
     ),
+    "group_norm_indivisible": Bad(
+        7, "1 (layers[1])", ("group_norm: 48 channels are not divisible by groups=32",)
+    ),
+    "chunk_past_the_parts": Bad(
+        9,
+        "split.branch2 (layers[0].branches[1][0])",
+        ("chunk index 3", "parts of ⌈5/4⌉ = 2 make only 3 parts", "torch.chunk"),
+    ),
     "concat_spatial_mismatch": Bad(
         6,
         "mixed (layers[0])",

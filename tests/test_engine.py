@@ -129,3 +129,42 @@ def test_symbolic_input_gives_expressions_that_evaluate_to_the_numbers():
     assert sympy.expand(symbolic.totals.params - (27 * C**2 + 3 * C)) == 0
     numeric = cnncalc.analyze("3x3-stack", set={"C": 64, "H": 56, "W": 56})
     assert symbolic.totals.params.subs(C, 64) == numeric.totals.params
+
+
+def test_functions_take_no_position_so_modules_keep_torchvisions_numbers():
+    """ShuffleNetV2's unit: `x1, x2 = x.chunk(2, dim=1)` and `channel_shuffle(out, 2)` are
+    functions in torchvision, not modules; its modules are branch2.0 … branch2.2 and the block is
+    stage.0, so the chunk and shuffle rows are named by their types."""
+    report = analyze(
+        """
+        input: [8, 6, 6]
+        blocks:
+          unit:
+            layers:
+              - parallel:
+                  branches:
+                    - [chunk: {chunks: 2, index: 0}]
+                    - [chunk: {chunks: 2, index: 1}, {conv: {out: 4, kernel: 1}}, bn, relu]
+              - channel_shuffle: 2
+        layers:
+          - repeat: 2
+            layers: [use: unit]
+            name: stage
+        """
+    )
+    paths = [r.path for r in report.rows][:8]
+    assert paths == [
+        "stage.0.branch1", "stage.0.branch2.chunk", "stage.0.branch2.0", "stage.0.branch2.1",
+        "stage.0.branch2.2", "stage.0.concat", "stage.0.channel_shuffle", "stage.1.branch1",
+    ]
+
+
+def test_two_unnamed_functions_in_one_list_are_refused_not_given_one_path():
+    from cnncalc.errors import SpecError
+
+    with pytest.raises(SpecError, match="two unnamed channel_shuffle layers in one list would "
+                       "both be channel_shuffle; give one a name"):
+        analyze("input: [4, 2, 2]\nlayers: [{channel_shuffle: 2}, relu, {channel_shuffle: 2}]\n")
+    named = analyze("input: [4, 2, 2]\nlayers: [{channel_shuffle: 2}, relu, "
+                    "{channel_shuffle: 2, name: shuffle2}]\n")
+    assert [r.path for r in named.rows] == ["channel_shuffle", "0", "shuffle2"]

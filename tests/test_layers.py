@@ -181,3 +181,120 @@ def test_hardsigmoid_and_stochastic_depth():
 def test_every_registered_layer_has_a_one_line_formula_docstring():
     for name, cls in REGISTRY.items():
         assert cls.__doc__ and cls.__doc__.strip(), name
+
+
+# ---------------------------------------------------------------- 2017–2022 layer types
+
+
+def test_layer_and_group_norm_have_two_parameters_per_channel():
+    from cnncalc.layers.norm import GroupNorm, LayerNorm
+
+    # ConvNeXt-T's stem LayerNorm2d on 96x56x56: γ and β, 96 each; no running statistics
+    assert LayerNorm(eps=1e-6).params((96, 56, 56)) == 192
+    assert LayerNorm().buffers((96, 56, 56)) == 0
+    assert LayerNorm(affine=False).params((96, 56, 56)) == 0
+    assert GroupNorm(groups=32).params((256, 14, 14)) == 512
+    # fvcore's count: 5 per element with the affine, 4 without
+    assert LayerNorm().extra_flops((96, 56, 56), (96, 56, 56)) == 5 * 96 * 56 * 56
+    assert GroupNorm(groups=2, affine=False).extra_flops((4, 3, 3), (4, 3, 3)) == 4 * 36
+    assert LayerNorm().output_shape((768,)) == (768,)  # torch.nn.LayerNorm on features
+
+
+def test_group_norm_groups_must_divide_the_channels():
+    from cnncalc.layers.norm import GroupNorm
+
+    with pytest.raises(SpecError, match="group_norm: 30 channels are not divisible by groups=4"):
+        GroupNorm(groups=4).output_shape((30, 8, 8))
+
+
+def test_layer_scale_has_one_parameter_per_channel():
+    from cnncalc.layers.norm import LayerScale
+
+    assert LayerScale().params((768, 7, 7)) == 768
+    assert LayerScale().weight_shapes((768, 7, 7)) == {"layer_scale": (768, 1, 1)}  # torch's
+    assert LayerScale().extra_flops((768, 7, 7), (768, 7, 7)) == 768 * 49
+
+
+@pytest.mark.parametrize(
+    ("value", "pads", "out"),
+    [
+        (1, ((1, 1), (1, 1)), (3, 10, 12)),
+        ([1, 2], ((1, 1), (2, 2)), (3, 10, 14)),  # [h, w]
+        ("1x2", ((1, 1), (2, 2)), (3, 10, 14)),
+        # torch.nn.ZeroPad2d((left, right, top, bottom)): H 8 + 3 + 4, W 10 + 1 + 2
+        ([1, 2, 3, 4], ((3, 4), (1, 2)), (3, 15, 13)),
+        (0, ((0, 0), (0, 0)), (3, 8, 10)),
+    ],
+)
+def test_zero_pad_follows_torch_zeropad2d(value, pads, out):
+    from cnncalc.layers.base import pair_text
+    from cnncalc.layers.channels import ZeroPad
+
+    raw = pair_text("padding", value) if isinstance(value, str) else value
+    layer = ZeroPad(padding=coerce("pad4", "padding", raw))
+    assert layer.padding == pads
+    assert layer.output_shape((3, 8, 10)) == out
+    (top, _), (left, _) = pads
+    assert [(s.kernel, s.stride, s.pad) for s in layer.rf_steps((3, 8, 10))] == [
+        (1, 1, top), (1, 1, left)
+    ]
+
+
+@pytest.mark.parametrize("value", [[1, 2, 3], [1, -1], -1, [1, 2, 3, -4]])
+def test_zero_pad_refuses_other_forms(value):
+    with pytest.raises(SpecError, match="'padding' must be"):
+        coerce("pad4", "padding", value)
+
+
+@pytest.mark.parametrize(
+    ("channels", "chunks", "index", "out"),
+    [
+        (116, 2, 0, 58),  # ShuffleNetV2 x1.0, stage 2: 116 = 58 + 58
+        (116, 2, 1, 58),
+        (5, 2, 0, 3),  # torch.chunk: parts of ⌈5/2⌉ = 3, the last 5 − 3 = 2
+        (5, 2, 1, 2),
+        (10, 4, 3, 1),  # ⌈10/4⌉ = 3: 3, 3, 3, 1
+    ],
+)
+def test_chunk_follows_torch_chunk(channels, chunks, index, out):
+    from cnncalc.layers.channels import Chunk
+
+    assert Chunk(chunks=chunks, index=index).output_shape((channels, 4, 4)) == (out, 4, 4)
+
+
+def test_chunk_refuses_a_part_torch_does_not_make():
+    from cnncalc.layers.channels import Chunk
+
+    # ⌈5/4⌉ = 2: parts 2, 2, 1; torch.chunk(4) of 5 channels gives 3 parts
+    with pytest.raises(ShapeError, match="5 channels in parts of ⌈5/4⌉ = 2 make only 3 parts"):
+        Chunk(chunks=4, index=3).output_shape((5, 4, 4))
+    with pytest.raises(SpecError, match="chunk index 2 must be below chunks=2"):
+        Chunk(chunks=2, index=2).output_shape((8, 4, 4))
+
+
+def test_channel_shuffle_keeps_the_shape_and_needs_divisible_groups():
+    from cnncalc.layers.channels import ChannelShuffle
+
+    assert ChannelShuffle(groups=2).output_shape((116, 28, 28)) == (116, 28, 28)
+    with pytest.raises(SpecError, match="6 channels are not divisible by groups=4"):
+        ChannelShuffle(groups=4).output_shape((6, 4, 4))
+
+
+def test_data_movement_layers_compute_nothing():
+    from cnncalc.layers.channels import ChannelShuffle, Chunk, Identity, ZeroPad
+
+    for layer, shape in [
+        (Identity(), (8, 4, 4)),
+        (ZeroPad(padding=((1, 1), (1, 1))), (8, 4, 4)),
+        (ChannelShuffle(groups=2), (8, 4, 4)),
+        (Chunk(chunks=2, index=0), (8, 4, 4)),
+    ]:
+        out = layer.output_shape(shape)
+        assert (layer.params(shape), layer.buffers(shape), layer.macs(shape, out),
+                layer.extra_flops(shape, out)) == (0, 0, 0, 0), layer
+
+
+def test_mish_counts_one_operation_per_element_like_every_activation():
+    cls = REGISTRY["mish"]
+    assert cls().extra_flops((4, 3, 3), (4, 3, 3)) == 36
+    assert cls.NONLINEAR

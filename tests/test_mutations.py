@@ -66,10 +66,17 @@ NETWORKS: dict[str, tuple[list[int], str]] = {
     "lrn": ([4, 3, 3], "\n  - lrn: 3"),
     "leaky_relu": ([2, 3, 3], "\n  - leaky_relu: 0.2"),
     "dropout": ([2, 3, 3], "\n  - dropout: 0.3"),
+    "layer_norm": ([3, 2, 3], "\n  - layer_norm: {eps: 1.0e-6}"),
+    "group_norm": ([4, 2, 3], "\n  - group_norm: 2"),
+    "layer_scale": ([3, 2, 3], "\n  - layer_scale"),
+    "identity": ([2, 3, 3], "\n  - identity"),
+    "zero_pad": ([2, 3, 3], "\n  - zero_pad: [1, 2, 0, 3]"),
+    "channel_shuffle": ([4, 2, 3], "\n  - channel_shuffle: 2"),
+    "chunk": ([5, 2, 3], "\n  - chunk: {chunks: 2, index: 1}"),  # torch.chunk: 5 -> 3 + 2
     "stochastic_depth": ([2, 3, 3], "\n  - stochastic_depth: 0.2"),
 }
 for _name in ("relu", "relu6", "sigmoid", "tanh", "gelu", "silu", "hardswish", "hardsigmoid",
-              "elu", "softmax", "log_softmax"):
+              "elu", "mish", "softmax", "log_softmax"):
     NETWORKS[_name] = ([2, 3, 3], f"\n  - {_name}")
 
 CLASSES = {cls: cls.TYPE for cls in REGISTRY.values()}  # one row per class, by its first name

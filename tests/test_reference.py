@@ -542,6 +542,10 @@ ELEMENTWISE = {
     "hardsigmoid": lambda v: min(max(v + 3, 0), 6) / 6,
     "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
     "dropout": lambda v: v,
+    # softplus as log1p(e^v), or v + log1p(e^−v) where e^v would overflow
+    "mish": lambda v: v * math.tanh(math.log1p(math.exp(v)) if v < 30 else v + math.log1p(
+        math.exp(-v))),
+    "identity": lambda v: v,
 }
 
 
@@ -565,6 +569,83 @@ def test_elementwise(data):
         logsoft[i] = [a - m - math.log(z) for a in v]
     close(R.softmax(x, dim), np.moveaxis(soft, -1, dim))
     close(R.log_softmax(x, dim), np.moveaxis(logsoft, -1, dim))
+
+
+@MANY
+@given(st.data())
+def test_layer_and_group_norm(data):
+    n, groups = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3), label="groups")
+    c = groups * data.draw(st.integers(1, 3), label="channels per group")
+    hw = draw_pair(data, 1, 4, "size")
+    x = rand(data, (n, c, *hw))
+    gamma, beta = rand(data, (c,)), rand(data, (c,))
+    eps = data.draw(st.sampled_from([1e-6, 1e-5, 0.1]))
+
+    def normalised(values, i):
+        """(values[i] − mean)/√(var + ε), the variance divided by the count (biased)."""
+        mean = math.fsum(values) / len(values)
+        var = math.fsum((v - mean) ** 2 for v in values) / len(values)
+        return (values[i] - mean) / math.sqrt(var + eps)
+
+    # layer norm over the last axis (torch's F.layer_norm with normalized_shape (W,)), γ and β
+    # per feature
+    g_w, b_w = rand(data, (hw[1],)), rand(data, (hw[1],))
+    expected = np.empty_like(x)
+    for i in np.ndindex(*x.shape):
+        expected[i] = normalised(x[i[:-1]].tolist(), i[-1]) * g_w[i[-1]] + b_w[i[-1]]
+    close(R.layer_norm(x, (hw[1],), g_w, b_w, eps), expected)
+    # over the last two axes, no affine
+    for i in np.ndindex(*x.shape):
+        plane = x[i[0], i[1]].ravel().tolist()
+        expected[i] = normalised(plane, i[2] * hw[1] + i[3])
+    close(R.layer_norm(x, hw, eps=eps), expected)
+    # group norm: each sample's group of c/groups channels, over its channels and positions
+    per = c // groups
+    for i in np.ndindex(*x.shape):
+        g = i[1] // per
+        block = x[i[0], g * per : (g + 1) * per].ravel().tolist()
+        k = (i[1] - g * per) * hw[0] * hw[1] + i[2] * hw[1] + i[3]
+        expected[i] = normalised(block, k) * gamma[i[1]] + beta[i[1]]
+    close(R.group_norm(x, groups, gamma, beta, eps), expected)
+
+
+@MANY
+@given(st.data())
+def test_channel_shuffle_chunk_layer_scale_and_padding(data):
+    groups, per = data.draw(st.integers(1, 4), label="groups"), data.draw(st.integers(1, 4))
+    c = groups * per
+    x = rand(data, (data.draw(st.integers(1, 2)), c, *draw_pair(data, 1, 4, "size")))
+    # shuffle: output channel j·groups + i is input channel i·per + j (ShuffleNet's Figure 1)
+    expected = np.empty_like(x)
+    for i in range(groups):
+        for j in range(per):
+            expected[:, j * groups + i] = x[:, i * per + j]
+    close(R.channel_shuffle(x, groups), expected)
+    # chunk: parts of ⌈c/chunks⌉ channels, in order, the last one the rest
+    chunks = data.draw(st.integers(1, c + 1), label="chunks")
+    size = -(-c // chunks)
+    parts = R.chunk(x, chunks, 1)
+    starts = list(range(0, c, size))
+    assert len(parts) == len(starts)
+    for part, start in zip(parts, starts, strict=True):
+        close(part, x[:, start : start + size])
+    # layer scale: γ_c·x
+    gamma = rand(data, (c,))
+    expected = np.empty_like(x)
+    for i in np.ndindex(*x.shape):
+        expected[i] = gamma[i[1]] * x[i]
+    close(R.layer_scale(x, gamma.reshape(c, 1, 1)), expected)
+    # zero padding, ((top, bottom), (left, right))
+    (t, b), (left, r) = pads = tuple(
+        tuple(data.draw(st.integers(0, 2)) for _ in range(2)) for _ in range(2)
+    )
+    h, w = x.shape[2:]
+    expected = np.zeros((*x.shape[:2], h + t + b, w + left + r))
+    for i in np.ndindex(*expected.shape):
+        y, q = i[2] - t, i[3] - left
+        if 0 <= y < h and 0 <= q < w:
+            expected[i] = x[i[0], i[1], y, q]
+    close(R.pad2d(x, pads), expected)
 
 
 def test_erf_and_erfc_match_math_everywhere():
@@ -776,6 +857,11 @@ def test_lrn_divides_by_size_even_at_the_edges():
         *[lambda x, f=f: getattr(R, f)(x) for f in ELEMENTWISE],
         lambda x: R.softmax(x, 1),
         lambda x: R.log_softmax(x, 1),
+        lambda x: R.layer_norm(x, (8,), np.ones(8), np.zeros(8)),
+        lambda x: R.group_norm(x, 3, np.ones(3), np.zeros(3)),
+        lambda x: R.channel_shuffle(x, 3),
+        lambda x: R.chunk(x, 2, 1)[1],
+        lambda x: R.layer_scale(x, np.ones((3, 1, 1))),
     ],
 )
 def test_float32_in_float32_out(call):

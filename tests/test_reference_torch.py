@@ -237,7 +237,7 @@ def test_activations(data):
     x *= data.draw(st.sampled_from([1.0, 4.0, 40.0]), label="spread")
     tx = T(x)
     for name in ["relu", "relu6", "sigmoid", "tanh", "silu", "elu", "hardswish", "hardsigmoid",
-                 "gelu"]:
+                 "gelu", "mish"]:
         same(getattr(R, name)(x), getattr(F, name)(tx))
     same(R.leaky_relu(x, 0.2), F.leaky_relu(tx, 0.2))
     same(R.elu(x, 0.5), F.elu(tx, 0.5))
@@ -246,6 +246,33 @@ def test_activations(data):
     dim = data.draw(st.integers(0, 3), label="dim")
     same(R.softmax(x, dim), F.softmax(tx, dim))
     same(R.log_softmax(x, dim), F.log_softmax(tx, dim))
+
+
+@MANY
+@given(st.data())
+def test_layer_and_group_norm_shuffle_chunk_pad(data):
+    groups = data.draw(st.integers(1, 3), label="groups")
+    c = groups * data.draw(st.integers(1, 3), label="channels per group")
+    x = rand(data, (data.draw(st.integers(1, 2)), c, *draw_pair(data, 1, 5, "size")))
+    tx = T(x)
+    gamma, beta = rand(data, (c,)), rand(data, (c,))
+    eps = data.draw(st.sampled_from([1e-6, 1e-5, 0.1]))
+    # ConvNeXt's LayerNorm2d: permute to channels last, F.layer_norm over C, permute back
+    last = np.moveaxis(x, 1, -1)
+    same(R.layer_norm(last, (c,), gamma, beta, eps),
+         F.layer_norm(T(last), (c,), T(gamma), T(beta), eps))
+    same(R.layer_norm(x, x.shape[2:], eps=eps), F.layer_norm(tx, x.shape[2:], eps=eps))
+    if x.shape[0] * x.shape[2] * x.shape[3] > 1:  # torch refuses one value per channel
+        same(R.group_norm(x, groups, gamma, beta, eps),
+             F.group_norm(tx, groups, T(gamma), T(beta), eps))
+    same(R.channel_shuffle(x, groups), F.channel_shuffle(tx, groups))
+    chunks = data.draw(st.integers(1, c + 1), label="chunks")
+    same(tuple(R.chunk(x, chunks, 1)), tuple(torch.chunk(tx, chunks, 1)))
+    same(R.layer_scale(x, gamma.reshape(c, 1, 1)), T(gamma.reshape(c, 1, 1)) * tx)
+    left, right, top, bottom = (data.draw(st.integers(0, 2)) for _ in range(4))
+    same(R.pad2d(x, ((top, bottom), (left, right))),
+         torch.nn.ZeroPad2d((left, right, top, bottom))(tx))
+    same(R.identity(x), torch.nn.Identity()(tx))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -60,6 +60,11 @@ CASES = [
     # 3x3 convs dilated 24 and 36 on an 8x8 map: 1 + 2·24 + 2·36 = 121, jump 1, unit 3 at 3.
     # Inside the map each unit reads only itself; the taps beyond it lie in the padding.
     ("dilated", None, 121, 1, 3, False),
+    # zero_pad (top 0, left 1) then conv 3/2: r 3, j 2, start 0 + 1 = 1 (height), −1 + 1 = 0
+    # (width); the chunk-and-conv branch 3 + 2·2 = 7 (its p1 keeps the start); the last conv
+    # 7 + 2·2 = 11, start + 1·2: 3 x 2, and unit 1 is centered 2 further: 5 x 4. Every other
+    # new type is the identity.
+    ("channels", None, 11, 2, (5, 4), False),
 ]
 
 
@@ -145,6 +150,7 @@ TARGETS = {
     "resample": [None],
     "misc": [None, "even", "26"],
     "heads": [None, "mix.add"],
+    "channels": [None],
 }
 
 

@@ -66,6 +66,8 @@ SEMANTIC: dict[str, str] = {
     "linear_unflattened": "shape arithmetic: linear on a feature map",
     "nested_shape_error": "shape arithmetic, inside a block",
     "concat_spatial_mismatch": "shape arithmetic: branches of different sizes",
+    "group_norm_indivisible": "shape arithmetic: channels not divisible by groups",
+    "chunk_past_the_parts": "shape arithmetic: torch.chunk makes fewer parts than asked",
     "mul_broadcast_mismatch": "shape arithmetic: a gate whose channels neither match nor are 1",
     "dense_flat_input": "shape arithmetic: a dense block on a flat vector",
     "residual_identity_mismatch": "shape arithmetic: body and identity shortcut differ",
@@ -170,6 +172,10 @@ ACCEPTED = {
     "expressions": "layers: [{conv: {out: 2*C_in + N, kernel: '3', padding: (N+1) // 2}}]",
     "padding forms": "layers: [{conv: {out: 8, kernel: 3, padding: [[1, 0], [0, 1]]}}, "
     "{conv: {out: 8, kernel: 3, padding: same}}, {maxpool: {kernel: 2, padding: [1, 0]}}]",
+    "zero_pad forms": "layers: [{zero_pad: 1}, {zero_pad: [1, 2]}, {zero_pad: 1x2}, "
+    "{zero_pad: [0, 1, 2, N]}]",
+    "channel layers": "layers: [{chunk: {chunks: 2, index: 1}}, {channel_shuffle: 2}, "
+    "{group_norm: 4}, {layer_norm: {eps: 1.0e-6}}, layer_scale, identity, mish]",
     "choices and numbers": "layers: [{upsample: {scale: 2, mode: bilinear}}, "
     "{leaky_relu: 0.2}, {bn: {eps: 0.001}}]",
     "maxpool stride null": "layers: [{maxpool: {kernel: 2, stride: null}}]",
@@ -213,6 +219,8 @@ REFUSED = {
     "a use argument that is a layer type": "blocks: {u: {layers: [relu]}}\n"
     "layers: [{use: u, relu: 1}]",
     "unknown block key": "blocks: {u: {layers: [relu], arguments: {}}}\nlayers: [relu]",
+    "zero_pad of three sides": "layers: [{zero_pad: [1, 2, 3]}]",
+    "chunk without its index": "layers: [{chunk: {chunks: 2}}]",
     "input of two sizes": "input: [32, 32]\nlayers: [relu]",
 }
 

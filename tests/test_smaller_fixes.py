@@ -187,10 +187,16 @@ def test_zero_first_pair_text_is_not_hex(tmp_path) -> None:
 def test_zoo_lists_with_named_rows_name_every_row(name: str) -> None:
     """A row path `2` beside `avgpool` and `classifier` reads as a count (`2 flatten`); where a
     list names some of its items, the zoo names them all (the flatten rows, alexnet-paper's
-    relu1 … drop7)."""
+    relu1 … drop7). A function's row (`….chunk` beside torchvision's branch2.0 … branch2.7,
+    Layer.NUMBERED) is named by its type and takes no number: it is not counted."""
+    from cnncalc.layers import REGISTRY
+
+    functions = {t for t, cls in REGISTRY.items() if not cls.NUMBERED}
     parents: dict[str, set[str]] = {}
     for row in cnncalc.analyze(name).rows:
         parts = row.path.split(".")
+        if row.type in functions and parts[-1] == row.type:
+            parts = parts[:-1]
         for depth, segment in enumerate(parts):
             parents.setdefault(".".join(parts[:depth]), set()).add(segment)
     for parent, segments in parents.items():
@@ -282,3 +288,23 @@ def test_flops_line_says_per_sample_and_gives_the_batch_total() -> None:
     assert "Other ops per sample, not in the totals above:" in text
     single = ok("flops", "vgg16")
     assert f"MACs per sample: {VGG16_MACS:,}" in single and "at batch" not in single
+
+
+def test_a_probability_or_epsilon_from_a_block_argument_is_its_exact_fraction(tmp_path):
+    # decimals in expressions are exact fractions (0.2 is 1/5); float-valued arguments take them
+    spec = tmp_path / "p.yaml"
+    spec.write_text(
+        "input: [3, 8, 8]\n"
+        "blocks:\n"
+        "  b:\n"
+        "    args: {p: 0.5, eps: 0.001}\n"
+        "    layers: [{dropout: p}, {bn: {eps: eps}}]\n"
+        "layers:\n"
+        "  - {use: b, p: 0.2}\n"
+        "  - {use: b, p: 0.5*0.5}\n"
+    )
+    report = cnncalc.analyze(spec)
+    assert [row.output for row in report.rows] == [(3, 8, 8)] * 4
+    spec.write_text(spec.read_text().replace("p: 0.5*0.5", "p: 3*0.5"))
+    with pytest.raises(SpecError, match=r"'p' must be a number from 0 to 1, got 3/2"):
+        cnncalc.analyze(spec)

@@ -47,6 +47,7 @@ for _name, _aliases in {
     "hardswish": (),
     "hardsigmoid": (),
     "elu": (),
+    "mish": (),
 }.items():
     _simple(_name, *_aliases)
 

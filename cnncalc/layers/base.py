@@ -16,6 +16,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, ClassVar
 
 from ..errors import LimitError, ShapeError, SpecError
@@ -75,6 +76,9 @@ class Layer:
     WEIGHTED: ClassVar[bool] = False  # counts as a weight layer (conv, linear) for depth
     NONLINEAR: ClassVar[bool] = False  # counts as a nonlinearity for depth
     REFERENCE: ClassVar[str | None] = None  # a field naming an earlier layer this one reads
+    # False for what torch writes as a function, not a module (`x.chunk(2, dim=1)`): such a
+    # layer takes no position in its list, so the modules around it keep torchvision's numbers
+    NUMBERED: ClassVar[bool] = True
 
     # The formulas: no defaults here (see FORMULAS and register).
 
@@ -238,11 +242,12 @@ def _is_symbolic(value: Any) -> bool:
 
 
 def _finite(name: str, value: Any, what: str) -> float:
-    """A YAML number as a float: bools, text, nan, infinities and ints too big for a float are
-    refused (float(10**400) would raise OverflowError)."""
+    """A YAML number, or the exact fraction an expression gives (`p: rate` with a block argument
+    `rate: 0.2` is 1/5), as a float: bools, text, nan, infinities and ints too big for a float
+    are refused (float(10**400) would raise OverflowError)."""
     import math
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)):
         raise SpecError(f"{name!r} must be {what}, got {_show(value)}")
     if isinstance(value, int) and abs(value) > MAX_VALUE:
         raise LimitError(
@@ -266,7 +271,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "offset", "padding"})
+PAIR_KINDS = frozenset({"pair", "pair?", "pair0", "offset", "padding", "pad4"})
 _PAIR_TEXT = re.compile(r"[0-9\s]*(?:[x×X][0-9\s]*)+")  # what looks like an HxW attempt
 _MAX_DIGITS = 1000  # far above any legal value, far below Python's int-from-text limit
 
@@ -318,6 +323,18 @@ def coerce(kind: str, name: str, value: Any) -> Any:
             return tuple(_pair(name, v, 0, "a non-negative integer") for v in value)
         h, w = _pair(name, value, 0, "a non-negative integer, 'same' or 'valid'")
         return ((h, h), (w, w))
+    if kind == "pad4":  # torch.nn.ZeroPad2d's p or (left, right, top, bottom), or [h, w]
+        if isinstance(value, (list, tuple)) and len(value) == 4:
+            left, right, top, bottom = (
+                _int(name, v, 0, "a non-negative integer") for v in value
+            )
+            return ((top, bottom), (left, right))
+        if isinstance(value, (list, tuple)) and len(value) != 2:
+            raise SpecError(
+                f"{name!r} must be p, [h, w] or [left, right, top, bottom], got {_show(value)}"
+            )
+        h, w = _pair(name, value, 0, "a non-negative integer")
+        return ((h, h), (w, w))
     if kind == "bool":
         if not isinstance(value, bool):
             raise SpecError(f"{name!r} must be true or false, got {_show(value)}")
@@ -330,9 +347,10 @@ def coerce(kind: str, name: str, value: Any) -> Any:
             raise SpecError(f"{name!r} must be a positive number, got {value}")
         return number
     if kind == "prob":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        number = _finite(name, value, "a number from 0 to 1")
+        if not 0 <= number <= 1:
             raise SpecError(f"{name!r} must be a number from 0 to 1, got {_show(value)}")
-        return float(value)
+        return number
     if kind == "levels":
         items = value if isinstance(value, (list, tuple)) else [value]
         if not items:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..shape import Shape, product
+from ..errors import SpecError
+from ..shape import Shape, is_int, product
 from .base import Elementwise, register
 
 
@@ -71,3 +72,116 @@ class LocalResponseNorm(Elementwise):
         from .. import reference
 
         return reference.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+
+def _statistics_flops(affine: bool, shape: Shape) -> Any:
+    """5 per element with the affine γ, β and 4 without, fvcore's count for layer and group norm
+    (the statistics are computed at inference too, so nothing folds as batch norm does)."""
+    return (5 if affine else 4) * product(shape)
+
+
+@register("layer_norm", "layernorm", "layer_norm2d")
+@dataclass(frozen=True, slots=True)
+class LayerNorm(Elementwise):
+    """Layer norm over the channels at each position (ConvNeXt's LayerNorm2d; on a flat vector,
+    torch.nn.LayerNorm over its features): y = (x − mean_c)/√(var_c + ε)·γ + β."""
+
+    eps: float = 1e-5
+    affine: bool = True
+
+    FIELDS = {"eps": "float", "affine": "bool"}
+    EXTRA_KIND = "norm"
+
+    def params(self, shape: Shape) -> Any:
+        """2·C (γ and β) when affine."""
+        return 2 * shape[0] if self.affine else 0
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """5 per element with the affine, 4 without (fvcore's count)."""
+        return _statistics_flops(self.affine, shape)
+
+    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {"weight": (shape[0],), "bias": (shape[0],)} if self.affine else {}
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        import numpy as np
+
+        from .. import reference
+
+        last = np.moveaxis(x, 1, -1)  # channels last, as LayerNorm2d permutes
+        y = reference.layer_norm(
+            last, (x.shape[1],), weights.get("weight"), weights.get("bias"), self.eps
+        )
+        return np.moveaxis(y, -1, 1)
+
+
+@register("group_norm", "groupnorm")
+@dataclass(frozen=True, slots=True)
+class GroupNorm(Elementwise):
+    """Group norm (Wu & He 2018, torch.nn.GroupNorm): each group of C/groups channels normalised
+    over its channels and positions, then γ_c, β_c per channel.
+
+    The receptive-field step is the identity: the field follows the values, not the group's
+    mean and variance, which are taken over the whole map (docs/conventions.md)."""
+
+    groups: Any
+    eps: float = 1e-5
+    affine: bool = True
+
+    FIELDS = {"groups": "pos", "eps": "float", "affine": "bool"}
+    PRIMARY = "groups"
+    EXTRA_KIND = "norm"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The input shape; C must be divisible by groups."""
+        if is_int(shape[0]) and is_int(self.groups) and shape[0] % self.groups:
+            raise SpecError(
+                f"group_norm: {shape[0]} channels are not divisible by groups={self.groups}"
+            )
+        return shape
+
+    def params(self, shape: Shape) -> Any:
+        """2·C (γ and β) when affine."""
+        return 2 * shape[0] if self.affine else 0
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """5 per element with the affine, 4 without (fvcore's count)."""
+        return _statistics_flops(self.affine, shape)
+
+    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {"weight": (shape[0],), "bias": (shape[0],)} if self.affine else {}
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        return reference.group_norm(
+            x, self.groups, weights.get("weight"), weights.get("bias"), self.eps
+        )
+
+    def describe(self) -> str:
+        return f"g{self.groups}"
+
+
+@register("layer_scale", "layerscale")
+@dataclass(frozen=True, slots=True)
+class LayerScale(Elementwise):
+    """A learned scale per channel, γ_c·x (ConvNeXt's `layer_scale`, CaiT's LayerScale)."""
+
+    FIELDS = {}
+    EXTRA_KIND = "norm"
+
+    def params(self, shape: Shape) -> Any:
+        """C: one γ per channel."""
+        return shape[0]
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """1 multiply per element."""
+        return product(shape)
+
+    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {"layer_scale": (shape[0], *(1,) * (len(shape) - 1))}  # torch's (C, 1, 1)
+
+    def forward(self, x: Any, weights: dict[str, Any]) -> Any:
+        from .. import reference
+
+        return reference.layer_scale(x, weights["layer_scale"])

@@ -15,8 +15,10 @@ from .activation import (
     gelu,
     hardsigmoid,
     hardswish,
+    identity,
     leaky_relu,
     log_softmax,
+    mish,
     relu,
     relu6,
     sigmoid,
@@ -25,9 +27,10 @@ from .activation import (
     stochastic_depth,
     tanh,
 )
+from .channels import channel_shuffle, chunk, layer_scale
 from .conv import conv2d, conv_transpose2d, linear
 from .merge import add, broadcast_shape, cat, mul
-from .norm import batch_norm, local_response_norm
+from .norm import batch_norm, group_norm, layer_norm, local_response_norm
 from .pool import (
     adaptive_avg_pool2d,
     adaptive_max_pool2d,
@@ -50,6 +53,8 @@ __all__ = [
     "adaptive_max_pool2d",
     "avg_pool2d",
     "batch_norm",
+    "channel_shuffle",
+    "chunk",
     "conv2d",
     "conv_transpose2d",
     "dropout",
@@ -57,15 +62,20 @@ __all__ = [
     "erf",
     "erfc",
     "gelu",
+    "group_norm",
     "hardsigmoid",
     "hardswish",
+    "identity",
     "interpolate",
+    "layer_norm",
+    "layer_scale",
     "leaky_relu",
     "linear",
     "local_response_norm",
     "log_softmax",
     "max_pool2d",
     "max_unpool2d",
+    "mish",
     "pad2d",
     "relu",
     "relu6",

@@ -141,3 +141,14 @@ def stochastic_depth(x: Any, p: float, mode: str, training: bool = False) -> np.
     if mode not in ("row", "batch"):
         raise ValueError(f"mode must be row or batch, got {mode!r}")
     return _float(x)
+
+
+def mish(x: Any) -> np.ndarray:
+    """x·tanh(softplus(x)), softplus(x) = log(1 + eˣ) computed as logaddexp(0, x) (no overflow)."""
+    x = _float(x)
+    return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
+
+
+def identity(x: Any) -> np.ndarray:
+    """x itself (torch.nn.Identity)."""
+    return _float(x)

@@ -57,7 +57,8 @@ def interpolate(
     nearest: src = min(⌊dst·scale⌋, H − 1); nearest-exact: min(⌊(dst + ½)·scale⌋, H − 1), both
     rounded as torch rounds them (see _nearest_index). bilinear: src =
     dst·(H−1)/(Ho−1) with align_corners, else max(0, (dst + ½)·scale − ½); weights 1 − λ and λ
-    on ⌊src⌋ and min(⌊src⌋ + 1, H − 1).
+    on ⌊src⌋ and min(⌊src⌋ + 1, H − 1); an axis whose size does not change is copied (torch
+    2.x's CPU kernel: 2 → ⌊2·1.3⌋ = 2 is the identity, not a resampling at 1/1.3).
     """
     x = _float(x)
     shape = x.shape[2:]
@@ -86,6 +87,8 @@ def interpolate(
         raise ValueError(f"mode {mode!r} is not implemented (nearest, nearest-exact, bilinear)")
     y = x
     for axis, (n, o, f) in enumerate(zip(shape, out, factors, strict=True)):
+        if o == n:  # torch keeps an axis whose size does not change, whatever scale_factor says
+            continue
         dst = np.arange(o, dtype=np.float64)
         if align_corners:
             src = dst * ((n - 1) / (o - 1) if o > 1 else 0.0)
