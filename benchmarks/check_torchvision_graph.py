@@ -27,6 +27,15 @@ MODELS = {
     "googlenet-aux": (
         "googlenet(weights=None, aux_logits=True, init_weights=False)", 224, 13_004_888
     ),
+    # the segmentation models' aux head runs in eval mode too (not train_only)
+    "fcn_resnet50": (
+        "segmentation.fcn_resnet50(weights=None, weights_backbone=None, aux_loss=True)",
+        520, 35_322_218,
+    ),
+    "deeplabv3_resnet50": (
+        "segmentation.deeplabv3_resnet50(weights=None, weights_backbone=None, aux_loss=True)",
+        520, 42_004_074,
+    ),
 }
 
 DUMP = """
@@ -36,7 +45,8 @@ size = int(sys.argv[2])
 shapes = {}
 for path, m in model.named_modules():
     if path:
-        m.register_forward_hook(lambda m, i, o, p=path: shapes.__setitem__(p, list(o.shape[1:])))
+        m.register_forward_hook(lambda m, i, o, p=path: shapes.__setitem__(p, list(o.shape[1:]))
+                                if isinstance(o, torch.Tensor) else None)  # a backbone: a dict
 with torch.no_grad():
     model(torch.zeros(2, 3, size, size))
 own = {p: sum(q.numel() for q in m.parameters(recurse=False)) for p, m in model.named_modules()}
@@ -51,7 +61,8 @@ def check(name: str, torch_python: str) -> bool:
                           capture_output=True, text=True)
     tv = json.loads(done.stdout)
     report = cnncalc.analyze(name, mode="train")
-    rows = {r.path: r for r in report.rows}
+    # cnncalc's fixed segment `shortcut` (a residual's projection) is torchvision's `downsample`
+    rows = {r.path.replace(".shortcut.", ".downsample."): r for r in report.rows}
     bad = []
     for path, n in tv["params"].items():
         row = rows.get(path)

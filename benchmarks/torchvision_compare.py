@@ -13,8 +13,9 @@ cnncalc and cnncalc needs no torch:
 Arguments: TORCHVISION_NAME (as `torchvision.models.get_model` takes it), then optionally the
 cnncalc zoo name or file (default: the same name), `--input CxHxW` (default: the cnncalc
 file's own input), `--kw key=value` for the torchvision builder (repeatable; ints, floats,
-true/false; googlenet and inception_v3 build their aux heads unless `--kw aux_logits=false`,
-the segmentation models build none unless `--kw aux_loss=true`), `--set` passed on to cnncalc,
+true/false; googlenet and inception_v3 build their aux heads unless `--kw aux_logits=false`;
+the segmentation models are built with theirs, `aux_loss=True`, as the zoo's files and the
+released weights have it, unless `--kw aux_loss=false`), `--set` passed on to cnncalc,
 and `--cnncalc CMD` (default: `cnncalc` on PATH, else `$CNNCALC`).
 
 What it compares. torchvision's side is recorded with a forward hook on every leaf module (one
@@ -96,6 +97,8 @@ def torch_calls(name: str, kwargs: dict[str, Any], shape: list[int]) -> tuple[li
     builder = torchvision.models.get_model_builder(name)
     if "weights_backbone" in inspect.signature(builder).parameters:
         kwargs = {"weights_backbone": None, **kwargs}  # else it downloads ImageNet weights
+    if "aux_loss" in inspect.signature(builder).parameters:
+        kwargs = {"aux_loss": True, **kwargs}  # the zoo's segmentation files have the aux head
     model = builder(weights=None, **kwargs).eval()
     calls: list[Call] = []
 

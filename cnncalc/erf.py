@@ -128,7 +128,7 @@ def effective_rf(arch: Any, input: Any = None, bindings: Any = None, path: str |
         rows = report.rows
         if any(record[-1] for record in runner.records):
             raise SpecError("the forward pass fails; run `cnncalc verify` first")
-        target = target_row(rows, path)
+        target = target_row(rows, path, report.outputs[0][0] if report.outputs else None)
         out, rf = rows[target].output, rows[target].rf
         if rf is None:  # a map reshaped from a flat input
             raise SpecError(f"{rows[target].path} has no receptive field (the input is flat)")

@@ -13,9 +13,11 @@ The receptive field counts padding (a field may be wider than the image), so the
 extended beyond the map by the period the layer shows in its interior: the smallest P for which
 a(o + P) − a(o) is one constant Δ wherever both units read full windows away from the border.
 
-A layer whose every output unit reads every input unit of a map larger than 1x1, and that
-gives a 1x1 map or a flat vector, is global (global pooling, flatten, spp, a conv the size of its
-map); so is roi_pool (a region may be anywhere). Walking back from one output unit, the field is
+A layer that gives a flat vector, or a 1x1 map from a larger one whose one unit reads exactly
+the map (every input unit, and no padding beyond it: its window as extended by the layer's
+pattern on a larger map), is global (global pooling, flatten, spp, a conv the size of its map);
+so is roi_pool (a region may be anywhere). A padded window that happens to cover a small map is
+not: on a larger map it would be local. Walking back from one output unit, the field is
 the union over paths: the paths through a global layer make the unit global, and the others
 give its local field.
 """
@@ -85,8 +87,11 @@ class AxisMap:
 
 def _fit(a: list[int], b: list[int], n_in: int) -> AxisMap:
     """The smallest period P (with shift Δ) that explains at least 80 % of the units whose
-    windows stay clear of the border, each residue class seen at least twice."""
-    from collections import Counter
+    windows stay clear of the border (start after 0 and end before the last input), each
+    residue class seen at least twice. Failing that, the same among the widest windows of each
+    residue class mod P only: a dilated window cut by the border may still start after 0 (its
+    outer taps fall beyond the map, the next ones inside), and where the dilation is large
+    beside the map those cut windows are more than a fifth of the units."""
 
     n = len(a)
     a, b = list(a), list(b)
@@ -96,27 +101,48 @@ def _fit(a: list[int], b: list[int], n_in: int) -> AxisMap:
         # empty interval from the next unit's first input to the previous unit's last
         a[o] = a[min(r for r in read if r > o)]
         b[o] = b[max(r for r in read if r < o)]
-    cand = [o for o in sorted({*read, *holes}) if a[o] > 0 and b[o] < n_in - 1]
-    members = set(cand)
-    for p in range(1, n):
-        diffs = Counter((a[o + p] - a[o], b[o + p] - b[o]) for o in cand if o + p in members)
-        if not diffs:
-            break
-        (da, db), _ = diffs.most_common(1)[0]
-        if da != db:
-            continue
-        classes: dict[int, Counter[tuple[int, int]]] = {}
-        for o in cand:
-            classes.setdefault(o % p, Counter())[(a[o] - (o // p) * da, b[o] - (o // p) * da)] += 1
-        if len(classes) < p or min(sum(c.values()) for c in classes.values()) < 2:
-            break
-        refs = tuple(classes[c].most_common(1)[0][0] for c in range(p))
-        explained = sum(
-            1 for o in cand if (a[o] - (o // p) * da, b[o] - (o // p) * da) == refs[o % p]
-        )
-        if explained >= 0.8 * len(cand):
-            return AxisMap(tuple(a), tuple(b), n_in, (p, da), refs)
+    clear = [o for o in sorted({*read, *holes}) if a[o] > 0 and b[o] < n_in - 1]
+    for widest_only in (False, True):
+        for p in range(1, n):
+            cand = clear
+            if widest_only:
+                widest: dict[int, int] = {}
+                for o in clear:
+                    widest[o % p] = max(widest.get(o % p, -1), b[o] - a[o])
+                cand = [o for o in clear if b[o] - a[o] == widest[o % p]]
+            found = _period(a, b, cand, p)
+            if found is None:
+                break
+            if found:
+                return AxisMap(tuple(a), tuple(b), n_in, *found)
     return AxisMap(tuple(a), tuple(b), n_in)
+
+
+def _period(a: list[int], b: list[int], cand: list[int], p: int
+            ) -> tuple[tuple[int, int], tuple[tuple[int, int], ...]] | tuple[()] | None:
+    """((P, Δ), refs) when period `p` explains at least 80 % of the units `cand`; () when it
+    does not; None when no longer period can (too few units left to see one)."""
+    from collections import Counter, defaultdict
+
+    members = set(cand)
+    diffs = Counter((a[o + p] - a[o], b[o + p] - b[o]) for o in cand if o + p in members)
+    if not diffs:
+        return None
+    (da, db), _ = diffs.most_common(1)[0]
+    if da != db:
+        return ()
+    classes: defaultdict[int, Counter[tuple[int, int]]] = defaultdict(Counter)  # one per class,
+    for o in cand:  # not one per unit as setdefault(…, Counter()) would build
+        classes[o % p][(a[o] - (o // p) * da, b[o] - (o // p) * da)] += 1
+    if len(classes) < p or min(sum(c.values()) for c in classes.values()) < 2:
+        return None
+    refs = tuple(classes[c].most_common(1)[0][0] for c in range(p))
+    explained = sum(
+        1 for o in cand if (a[o] - (o // p) * da, b[o] - (o // p) * da) == refs[o % p]
+    )
+    if explained >= 0.8 * len(cand):
+        return (p, da), refs
+    return ()
 
 
 def _linearised(layer: Layer, x: Any, weights_for: Any) -> Any:
@@ -273,8 +299,11 @@ class Prober:
         for axis in range(2):
             found.append(_enlarged(layer, hw, axis))
         out_hw = (len(found[0].a), len(found[1].a))
+        # global: the one unit's window is the map, no more (as extended by the pattern the
+        # layer shows on a larger map): a padded window that happens to cover a small map
+        # (yolov3's 3x3/2 p1 conv on a 2x2 map) reads padding too, and is local
         if out_hw == (1, 1) and hw != (1, 1) and all(
-            m.a == (0,) and m.b == (m.n_in - 1,) for m in found
+            m.window(0)[:2] == (0, m.n_in - 1) for m in found
         ):
             found = GLOBAL
         else:

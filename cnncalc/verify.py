@@ -302,12 +302,20 @@ class MeasuredRF:
         )
 
 
-def target_row(rows: tuple[Row, ...], path: str | None) -> int:
+def target_row(rows: tuple[Row, ...], path: str | None, main: str | None = None) -> int:
     """The index of the row `--layer PATH` names, or by default the last feature map larger
     than 1x1 with a local field (before the global pooling that squeezes it, but after any
-    merge with a global branch); the row must have a feature map to pick a unit from."""
+    merge with a global branch) up to the main output `main` (the first of `outputs:`, a row
+    or a group: its last row), not a side head after it; the row must have a feature map to
+    pick a unit from."""
     if path is None:
-        for i in range(len(rows) - 1, -1, -1):
+        last = len(rows) - 1
+        if main is not None:
+            last = max(
+                (i for i, r in enumerate(rows) if r.path == main or r.path.startswith(main + ".")),
+                default=last,
+            )
+        for i in range(last, -1, -1):
             r = rows[i]
             is_map = len(r.output) == 3 and tuple(r.output[1:]) != (1, 1)
             if is_map and r.rf is not None and r.rf[0].local and not r.train_only:
@@ -346,7 +354,8 @@ def measure_rf(result: Verification, path: str | None = None, prober: Any = None
             "the forward pass disagrees with the prediction; the receptive field is measured "
             "only once every layer agrees"
         )
-    target = target_row(rows, path)
+    outputs = result.report.outputs
+    target = target_row(rows, path, outputs[0][0] if outputs else None)
     row = rows[target]
     shapes = [r.output for r in rows]
     paths = [r.path for r in rows]

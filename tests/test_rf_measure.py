@@ -53,6 +53,13 @@ CASES = [
     ("misc", None, 22, 5, (Fraction(23, 2), Fraction(25, 2)), True),
     ("misc", "26", None, None, None, True),  # after a reshape that mixes positions: only global
     ("heads", "mix.add", 6, 4, Fraction(11, 2), True),  # roi_pool's branch is global
+    # three 3x3/2 p1 convs: b r 7 j 4, c 15 j 8 (its 1x1 unit reads b's units -1..1, padding
+    # included: local, not global). Both units of the join read [-7, 7] (through up and c)
+    # ∪ their own b window ([-3, 3], [1, 7]): 15 wide, centred at 0, jump 0.
+    ("small-map", None, 15, 0, 0, False),
+    # 3x3 convs dilated 24 and 36 on an 8x8 map: 1 + 2·24 + 2·36 = 121, jump 1, unit 3 at 3.
+    # Inside the map each unit reads only itself; the taps beyond it lie in the padding.
+    ("dilated", None, 121, 1, 3, False),
     # zero_pad (top 0, left 1) then conv 3/2: r 3, j 2, start 0 + 1 = 1 (height), −1 + 1 = 0
     # (width); the chunk-and-conv branch 3 + 2·2 = 7 (its p1 keeps the start); the last conv
     # 7 + 2·2 = 11, start + 1·2: 3 x 2, and unit 1 is centered 2 further: 5 x 4. Every other
@@ -94,6 +101,23 @@ def test_fields_keep_updating_after_a_squeeze_excitation_gate():
     assert rows["se.scale.4"].rf[0].glob and not rows["se.scale.4"].rf[0].local
     # the repeated local gate makes the height approximate in the table, not the width
     assert not rows["columns.mul"].rf[0].exact and rows["columns.mul"].rf[1].exact
+
+
+def test_a_window_the_size_of_the_map_is_global_a_padded_one_is_not(tmp_path):
+    """A 1x1 map is global only when the layer that made it reads exactly its input map
+    (covers_map: unpadded, the map's size); a padded 3x3/2 conv on a 2x2 map reads padding
+    too and stays local (small-map above). Unpadded 2x2/2 instead: c reads b's units 0..1
+    only, and its field is global on both sides."""
+    text = (FIXTURES / "small-map.yaml").read_text().replace(
+        "{out: 2, kernel: 3, stride: 2, padding: 1}, name: c",
+        "{out: 2, kernel: 2, stride: 2}, name: c",
+    )
+    assert "kernel: 2, stride: 2}, name: c" in text
+    path = tmp_path / "map-sized.yaml"
+    path.write_text(text)
+    m = measure_rf(verify(load(str(path))))
+    assert m.ok and m.glob and m.predicted_glob
+    assert m.size == (7, 7)  # the local field is b's alone: unit 0 [-3, 3]
 
 
 def test_uneven_adaptive_is_exact_per_unit():

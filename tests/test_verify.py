@@ -45,11 +45,20 @@ def zoo_cases():
 
 @pytest.mark.parametrize(("name", "args"), list(zoo_cases()))
 def test_every_zoo_model_verifies(name, args):
-    result = runner.invoke(app, ["verify", name, *args, "--format", "json"])
+    """And `verify --rf` measures each one's field equal to the prediction, at the default
+    unit (the last local map up to the main output: at these sizes the last stage of a
+    stride-32 network is still 2x2). The measurement adds about 0.1 s a model to the pass."""
+    result = runner.invoke(app, ["verify", name, *args, "--rf", "--format", "json"])
     assert result.exit_code == 0, result.output + result.stderr
     data = json.loads(result.stdout)
     assert data["ok"]
     assert all(layer["ok"] for layer in data["layers"])
+    rf = data["rf"]
+    assert rf["measured"] == rf["predicted"], rf
+    assert rf["ok"] and all(unit["ok"] for unit in rf["units"])
+    # with several outputs the unit is the main one's, not a side head's written after it
+    assert rf["path"] == {"fcn_resnet50": "out", "deeplabv3_resnet50": "out",
+                          "yolov3": "yolo1"}.get(name, rf["path"])
 
 
 def test_a_wrong_shape_formula_is_caught(monkeypatch):

@@ -2,10 +2,11 @@
 ResNeXt, Wide ResNet and the two segmentation models, against torchvision.
 
 Parameters are torchvision's published counts (its model docs, `num_params`); the segmentation
-models' main-head counts are the published counts with aux head less that head, derived by hand
-below. MACs are torchvision's "GFLOPS" (MACs in G) to the printed precision, and the exact
-integers are those of benchmarks/torchvision_compare.py, which counts each Conv2d and Linear
-of torchvision's own model with forward hooks (torch 2.14.1, torchvision 0.29.1):
+models have their aux head, as the published counts do, and without it are those counts less
+the head, derived by hand below. MACs are torchvision's "GFLOPS" (MACs in G) to the printed
+precision, and the exact integers are those of benchmarks/torchvision_compare.py, which counts
+each Conv2d and Linear of torchvision's own model with forward hooks (torch 2.14.1,
+torchvision 0.29.1):
 
     /work/venvs/tv/bin/python benchmarks/torchvision_compare.py NAME --cnncalc cnncalc
 
@@ -42,36 +43,88 @@ TORCHVISION = {
 # bn(256) and a 1x1 conv 256 -> 21 with bias. At 520x520 layer3 is 65x65 (output stride 8).
 AUX_PARAMS = 9 * 1024 * 256 + 2 * 256 + 256 * 21 + 21  # 2,365,205
 AUX_MACS = 65 * 65 * (9 * 1024 * 256 + 256 * 21)  # 9,990,739,200
-# name: (published params with aux, published GFLOPS with aux at 520x520)
+# name: (published params with aux, published GFLOPS with aux at 520x520, hook MACs with aux,
+# hook MACs without: torchvision_compare.py NAME --kw aux_loss=true / aux_loss=false)
 SEGMENTATION = {
-    "fcn_resnet50": (35_322_218, "152.72", 142_725_772_800),
-    "deeplabv3_resnet50": (42_004_074, "178.72", 168_731_205_888),
+    "fcn_resnet50": (35_322_218, "152.72", 152_716_512_000, 142_725_772_800),
+    "deeplabv3_resnet50": (42_004_074, "178.72", 178_721_945_088, 168_731_205_888),
 }
 
 
-@pytest.mark.parametrize("name", TORCHVISION)
-def test_params_and_macs_equal_torchvision(name):
-    params, macs, gflops = TORCHVISION[name]
-    totals = report(name).totals
-    assert totals.params == params
-    assert totals.macs == macs
-    assert f"{totals.macs / 1e9:.2f}" == gflops
+@pytest.mark.parametrize("name", SEGMENTATION)
+def test_segmentation_models_equal_torchvision_with_their_aux_head(name):
+    with_aux, gflops, hook_macs, hook_macs_without = SEGMENTATION[name]
+    r = report(name)
+    assert r.totals.params == with_aux
+    assert r.totals.macs == hook_macs
+    assert f"{r.totals.macs / 1e9:.2f}" == gflops
+    # the aux head's rows are the hand-derived head, and the rest is torchvision's model
+    # built with aux_loss=False (the published count less the head: 32,957,013 and 39,638,869)
+    aux = [row for row in r.rows if row.path.split(".")[0] in ("aux_classifier", "aux")]
+    assert sum(row.params for row in aux) == AUX_PARAMS == 2_365_205
+    assert sum(row.macs for row in aux) == AUX_MACS
+    assert r.totals.params - AUX_PARAMS == {"fcn_resnet50": 32_957_013,
+                                            "deeplabv3_resnet50": 39_638_869}[name]
+    assert r.totals.macs - AUX_MACS == hook_macs_without
+    assert r.input == (3, 520, 520) and r.output == (21, 520, 520)
+    assert [(path, shape, train_only) for path, shape, train_only in r.outputs] == [
+        ("out", (21, 520, 520), False), ("aux", (21, 520, 520), False)
+    ]
 
 
 @pytest.mark.parametrize("name", SEGMENTATION)
-def test_segmentation_main_head_is_the_published_model_less_its_aux_head(name):
-    with_aux, gflops, hook_macs = SEGMENTATION[name]
-    r = report(name)
-    assert AUX_PARAMS == 2_365_205
-    assert r.totals.params == with_aux - AUX_PARAMS
-    assert r.totals.macs == hook_macs
-    assert f"{(r.totals.macs + AUX_MACS) / 1e9:.2f}" == gflops
-    assert r.input == (3, 520, 520) and r.output == (21, 520, 520)
+def test_the_aux_head_runs_in_eval_mode_as_torchvision_runs_it(name):
+    """_SimpleSegmentationModel.forward computes result["aux"] whenever aux_classifier is not
+    None, in eval mode too: not train_only, so both modes count the same MACs."""
+    assert report(name, mode="train").totals == report(name).totals
+
+
+@pytest.mark.parametrize("name", SEGMENTATION)
+def test_segmentation_rows_are_torchvision_modules(name):
+    rows = report(name).collapsed(1)
+    assert [(row.path, row.output) for row in rows] == [
+        ("backbone", (2048, 65, 65)),
+        ("classifier", (21, 65, 65)),
+        ("out", (21, 520, 520)),
+        ("aux_classifier", (21, 65, 65)),
+        ("aux", (21, 520, 520)),
+    ]
+    paths = {row.path for row in report(name).rows}
+    assert {"backbone.conv1", "backbone.layer3.0.shortcut.0", "backbone.layer4.2.conv3",
+            "classifier.4", "aux_classifier.0", "aux_classifier.4"} <= paths
+
+
+def test_deeplab_aspp_has_torchvisions_module_names():
+    paths = [row.path for row in report("deeplabv3_resnet50").rows if row.params]
+    aspp = [p for p in paths if p.startswith("classifier.0.")]
+    assert aspp == [
+        "classifier.0.convs.0.0", "classifier.0.convs.0.1",
+        *(f"classifier.0.convs.{k}.{j}" for k in (1, 2, 3) for j in (0, 1)),
+        "classifier.0.convs.4.1", "classifier.0.convs.4.2",
+        "classifier.0.project.0", "classifier.0.project.1",
+    ]
 
 
 def test_the_final_upsampling_follows_the_input():
-    r = report("fcn_resnet50", input="3x480x640")
-    assert r.output == (21, 480, 640)
+    for name in SEGMENTATION:
+        r = report(name, input="3x480x640")
+        assert [shape for _, shape, _ in r.outputs] == [(21, 480, 640), (21, 480, 640)]
+
+
+def test_composites_md_tables_state_these_figures():
+    """docs/composites.md's multi-path tables give the published params and the hook MACs."""
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "composites.md").read_text()
+    table = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) >= 3 and cells[0] in {*TORCHVISION, *SEGMENTATION}:
+            numbers = [c for c in cells[1:] if c.replace(",", "").isdigit()]
+            table[cells[0]] = tuple(int(c.replace(",", "")) for c in numbers[:2])
+    expected = {name: (params, macs) for name, (params, macs, _) in TORCHVISION.items()}
+    expected |= {name: (params, macs) for name, (params, _, macs, _) in SEGMENTATION.items()}
+    assert table == expected
 
 
 def test_squeezenet1_1_by_hand():
