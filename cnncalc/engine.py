@@ -685,6 +685,8 @@ class _Walker:
                 new_rf = receptive_field.whole(rf, steps)  # type: ignore[arg-type]
             elif steps is not None:
                 new_rf = _step(rf, steps, not layer.rf_note(shape))  # type: ignore[arg-type]
+            elif rf is not None and len(shape) == 3 and len(out) == 3:
+                new_rf = _strided(rf, layer.rf_steps(shape))
             params = layer.params(shape)
             copies = flow.copies * layer.copies()
             if is_int(copies) and copies > MAX_VALUE:
@@ -1101,6 +1103,18 @@ def _references(arch: Architecture) -> frozenset[str]:
                 names.update(v for v in item.args.values() if isinstance(v, str))
             lists.extend(_children(item))
     return frozenset(names)
+
+
+def _strided(rf: RF, steps: Any) -> RF:
+    """A global field (no path avoids a global layer) keeps its size and start, but its jump
+    still follows the strides: the distance between neighbouring units' inputs, which a later
+    residual's `shortcut: auto` reads as the body's stride (a stride-2 conv on a 1x1 map still
+    gets torchvision's projection)."""
+    if rf is None or steps is None:
+        return rf
+    h, w = (dataclasses.replace(a, jump=plain(a.jump * s.stride)) for a, s in zip(
+        rf, steps, strict=True))
+    return h, w
 
 
 def _ratio(a: Any, b: Any) -> Any:

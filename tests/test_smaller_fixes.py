@@ -308,3 +308,24 @@ def test_a_probability_or_epsilon_from_a_block_argument_is_its_exact_fraction(tm
     spec.write_text(spec.read_text().replace("p: 0.5*0.5", "p: 3*0.5"))
     with pytest.raises(SpecError, match=r"'p' must be a number from 0 to 1, got 3/2"):
         cnncalc.analyze(spec)
+
+
+def test_a_strided_body_on_a_one_pixel_map_still_gets_its_projection(tmp_path):
+    # hypothesis found it: the 2x2/1 pool makes the field global (it reads the whole map), the
+    # jump stopped following the strides, and `shortcut: auto` read the stride-2 body as stride
+    # 1 at 13x13 but not at HxW. torchvision builds the downsample whenever the stride is not 1.
+    spec = tmp_path / "r.yaml"
+    spec.write_text(
+        "input: [1, 13, 13]\n"
+        "layers:\n"
+        "  - {conv: {out: 2, kernel: 1, stride: 4}}\n"
+        "  - {maxpool: {kernel: 2, stride: 2}}\n"
+        "  - {maxpool: {kernel: 2, stride: 1}}\n"
+        "  - residual: {body: [{conv: {out: 2, kernel: 1, stride: 2}}], shortcut: auto}\n"
+    )
+    paths = [row.path for row in cnncalc.analyze(spec).rows]
+    assert paths[-3:] == ["3.shortcut.0", "3.shortcut.1", "3.add"], paths
+    symbolic = [row.path for row in cnncalc.analyze(spec, input="1xHxW").rows]
+    assert symbolic == paths
+    jumps = [row.rf[0].jump for row in cnncalc.analyze(spec).rows]
+    assert jumps[:4] == [4, 8, 8, 16]  # the global field's jump still doubles at the conv
