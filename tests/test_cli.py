@@ -97,7 +97,9 @@ def test_list(fmt):
     for name in ("vgg16", "alexnet", "resnet50", "3x3-stack"):
         assert name in out
     if fmt == "json":
-        entries = {e["name"]: e for e in json.loads(out)}
+        document = json.loads(out)
+        assert list(document) == ["schema_version", "models"] and document["schema_version"] == 1
+        entries = {e["name"]: e for e in document["models"]}
         assert entries["vgg16"]["params"] == VGG16_PARAMS
         assert entries["alexnet"]["params"] == ALEXNET_PARAMS
 

@@ -38,8 +38,9 @@ def list_json(entries: Sequence[Entry]) -> list[dict[str, Any]]:
 
 
 def render_list(entries: Sequence[Entry], fmt: str, console: Any) -> str:
-    if fmt == "json":
-        return json.dumps(list_json(entries), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "json":  # versioned as every JSON document is (an array had no place for it)
+        document = {"schema_version": 1, "models": list_json(entries)}
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":  # the JSON's keys, exact numbers
         rows = [
             (
