@@ -1,0 +1,576 @@
+"""ONNX -> cnncalc YAML. Reads a ModelProto's graph and its initializers' dims; weight values are
+never read, except small constant tensors (≤ 64 elements: Clip bounds, Reshape targets) that
+decide a shape or a layer type. The `onnx` package is imported here only.
+
+The output is flat: one named layer per ONNX node (the node's name made into a cnncalc word),
+in the graph's order (ONNX keeps nodes topologically sorted). A layer reads the layer before it;
+where it reads another tensor it says `from:`, and Add, Mul and Concat of two computed tensors
+become the named merges `add: [a, b]`, `mul: [a, b]`, `concat: [a, b]`. Several graph outputs
+become `outputs:`. The batch axis (the first of every tensor) is dropped: cnncalc shapes are
+per sample. A `dim_param` of the input (other than the batch's) becomes a symbol.
+
+Every node that cannot be written exactly is refused with one line naming the node, its op type
+and the file: a count of 0 for something cnncalc does not understand would be silently wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import SpecError, Where
+
+SMALL = 64  # the most elements of a constant whose values are read
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def to_yaml(path: str, label: str) -> str:
+    """The cnncalc architecture YAML text of the ONNX file at `path` (`label` names it)."""
+    return _Converter(_load(path, label), label).convert()
+
+
+def _load(path: str, label: str) -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise SpecError(
+            "reading ONNX needs the onnx package: pip install 'cnncalc[onnx]'", Where(label, 0)
+        ) from None
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except OSError as exc:
+        raise SpecError(f"cannot read {label}: {exc.strerror or exc}") from None
+    except Exception as exc:  # protobuf's DecodeError and its kin: truncated or not ONNX
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise SpecError(
+            f"not a readable ONNX model (truncated, or another kind of file): {reason}",
+            Where(label, 0),
+        ) from None
+    if not model.HasField("graph") or not model.graph.node:
+        raise SpecError(
+            "not an ONNX model: the file holds no graph nodes (truncated, or another kind of "
+            "file?)",
+            Where(label, 0),
+        )
+    return model
+
+
+def word(text: str) -> str:
+    """An ONNX name made into a cnncalc word: every run of other characters becomes `_`
+    (`/layer1/layer1.0/conv1/Conv` -> `layer1_layer1_0_conv1_Conv`); a leading digit gets `n`."""
+    out = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+    if out and out[0].isdigit():
+        out = "n" + out
+    return out
+
+
+def _module_path(node: Any) -> str:
+    """torch.onnx names a node by its module scope and op (`/layer1/layer1.0/conv1/Conv`): the
+    op's segment adds nothing beside the layer's type, so it is dropped (`/conv1/Conv` ->
+    `conv1`). Other names are kept whole."""
+    parts = node.name.split("/")
+    if len(parts) > 2 and not parts[0] and re.fullmatch(rf"{node.op_type}(_\d+)?", parts[-1]):
+        return "/".join(parts[:-1])
+    return str(node.name)
+
+
+@dataclass
+class _Tensor:
+    """A computed tensor: the layer that gives it and its rank (with the batch axis)."""
+
+    layer: str
+    rank: int
+
+
+@dataclass
+class _Converter:
+    model: Any
+    label: str
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    tensors: dict[str, _Tensor] = field(default_factory=dict)
+    names: set[str] = field(default_factory=lambda: {"input"})
+    last: str = ""  # the layer the next entry reads unless it says `from:`
+    consumers: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        graph = self.model.graph
+        self.inits = {t.name: t for t in graph.initializer}
+        self.constants: dict[str, Any] = {}  # Constant nodes' tensors, read when small
+        for node in graph.node:
+            for name in node.input:
+                self.consumers[name] = self.consumers.get(name, 0) + 1
+        for out in graph.output:
+            self.consumers[out.name] = self.consumers.get(out.name, 0) + 1
+
+    # -------------------------------------------------------------------- errors and values
+    def fail(self, node: Any, message: str) -> SpecError:
+        return SpecError(f"node '{node.name}' ({node.op_type}): {message}", Where(self.label, 0))
+
+    def attrs(self, node: Any) -> dict[str, Any]:
+        import onnx
+
+        return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+
+    def dims(self, name: str) -> list[int] | None:
+        """An initializer's (or a Constant's) dims, or None for a computed tensor."""
+        if name in self.inits:
+            return list(self.inits[name].dims)
+        if name in self.constants:
+            return list(self.constants[name].dims)
+        return None
+
+    def value(self, node: Any, name: str) -> list[Any] | None:
+        """A small constant's values as a flat list (None for a computed tensor); a large one
+        is refused, since reading it would be reading weights."""
+        tensor = self.inits.get(name) or self.constants.get(name)
+        if tensor is None:
+            return None
+        size = 1
+        for d in tensor.dims:
+            size *= d
+        if size > SMALL:
+            raise self.fail(node, f"input '{name}' has {size:,} elements where a small constant "
+                                  "was expected")
+        from onnx import numpy_helper
+
+        return [v.item() for v in numpy_helper.to_array(tensor).reshape(-1)]
+
+    def computed(self, node: Any) -> list[str]:
+        """The node's inputs that are computed tensors (not initializers or constants)."""
+        found = []
+        for name in node.input:
+            if not name or name in self.inits or name in self.constants:
+                continue
+            if name not in self.tensors:
+                raise self.fail(node, f"input '{name}' is not computed by any node cnncalc read")
+            found.append(name)
+        return found
+
+    # -------------------------------------------------------------------- the walk
+    def convert(self) -> str:
+        graph = self.model.graph
+        self.read_input()
+        for node in graph.node:
+            self.node(node)
+        outputs = []
+        for out in graph.output:
+            if out.name not in self.tensors:
+                raise SpecError(f"graph output '{out.name}' is not computed by any node",
+                                Where(self.label, 0))
+            outputs.append(self.tensors[out.name].layer)
+        return self.text(outputs)
+
+    def read_input(self) -> None:
+        graph = self.model.graph
+        inputs = [i for i in graph.input if i.name not in self.inits]
+        if len(inputs) != 1:
+            listed = ", ".join(f"'{i.name}'" for i in inputs) or "none"
+            raise SpecError(
+                f"the graph has {len(inputs)} inputs ({listed}); cnncalc reads a network with "
+                "one input", Where(self.label, 0))
+        given = inputs[0]
+        shape = given.type.tensor_type.shape
+        if not given.type.HasField("tensor_type") or not given.type.tensor_type.HasField("shape"):
+            raise SpecError(f"input '{given.name}' has no shape", Where(self.label, 0))
+        sizes: list[Any] = []
+        for axis, dim in enumerate(shape.dim):
+            if dim.HasField("dim_value") and dim.dim_value > 0:
+                sizes.append(dim.dim_value)
+            elif dim.HasField("dim_param") and word(dim.dim_param):
+                sizes.append(word(dim.dim_param))
+            else:
+                raise SpecError(f"input '{given.name}' has no size on axis {axis}",
+                                Where(self.label, 0))
+        if len(sizes) not in (2, 4):
+            raise SpecError(
+                f"input '{given.name}' has rank {len(sizes)}; cnncalc reads N x C x H x W or "
+                "N x F", Where(self.label, 0))
+        self.input = sizes[1:]  # the batch axis is not part of a cnncalc shape
+        self.symbols = {s for s in self.input if isinstance(s, str)}
+        self.tensors[given.name] = _Tensor("input", len(sizes))
+        self.last = "input"
+
+    def add(self, node: Any, entry: dict[str, Any], source: str, rank: int,
+            output: int = 0) -> None:
+        """Append a layer reading the tensor `source` (from: when it is not the previous one)."""
+        name = self.fresh(node)
+        entry["name"] = name
+        reads = self.tensors[source].layer
+        if reads != self.last:
+            entry["from"] = reads
+        self.entries.append(entry)
+        self.tensors[node.output[output]] = _Tensor(name, rank)
+        self.last = name
+
+    def merge(self, node: Any, kind: str, sources: list[str], rank: int) -> None:
+        name = self.fresh(node)
+        self.entries.append({kind: [self.tensors[s].layer for s in sources], "name": name})
+        self.tensors[node.output[0]] = _Tensor(name, rank)
+        self.last = name
+
+    def alias(self, node: Any, source: str) -> None:
+        """The node's output is `source` unchanged (no layer of its own)."""
+        self.tensors[node.output[0]] = self.tensors[source]
+
+    def fresh(self, node: Any) -> str:
+        base = word(_module_path(node)) or f"{node.op_type.lower()}_{len(self.entries)}"
+        name, n = base, 2
+        while name in self.names:
+            name, n = f"{base}_{n}", n + 1
+        self.names.add(name)
+        return name
+
+    def node(self, node: Any) -> None:
+        handler = _HANDLERS.get(node.op_type)
+        if handler is None:
+            raise self.fail(node, f"op type {node.op_type} has no cnncalc counterpart "
+                                  "(docs/import.md lists the ones read)")
+        for extra in node.output[1:]:
+            if extra and self.consumers.get(extra):
+                raise self.fail(node, f"its output '{extra}' is used, and cnncalc models only "
+                                      "the first output")
+        handler(self, node)
+
+    # -------------------------------------------------------------------- the text
+    def text(self, outputs: list[str]) -> str:
+        import yaml
+
+        graph = self.model.graph
+        stem = Path(self.label).stem
+        made = " ".join(p for p in (self.model.producer_name, self.model.producer_version) if p)
+        lines = [
+            f"# imported from {Path(self.label).name} by `cnncalc import`"
+            + (f" (exported by {made})" if made else ""),
+            yaml.safe_dump({"name": stem}, width=10**6).rstrip("\n"),
+            yaml.safe_dump({"title": f"{graph.name or stem} (ONNX)"}, width=10**6).rstrip("\n"),
+            "input: " + _flow(self.input),
+        ]
+        if self.symbols - set(self.input):  # pragma: no cover - every symbol is an input's
+            lines.append("symbols: " + _flow(sorted(self.symbols)))
+        lines.append("layers:")
+        for entry in self.entries:
+            lines.append("  - " + _flow(entry))
+        if len(outputs) > 1 or (outputs and outputs[0] != self.last):
+            lines.append("outputs: " + _flow(outputs))
+        return "\n".join(lines) + "\n"
+
+
+def _flow(value: Any) -> str:
+    import yaml
+
+    return str(
+        yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=10**6)
+    ).strip().removesuffix("...").strip()
+
+
+# ------------------------------------------------------------------------ the op handlers
+def _pair(values: list[int], what: str) -> Any:
+    """[a, a] -> a, else [a, b] (cnncalc's pair)."""
+    if len(values) != 2:
+        raise ValueError(what)
+    return values[0] if values[0] == values[1] else list(values)
+
+
+def _padding(c: _Converter, node: Any, a: dict[str, Any]) -> Any:
+    """ONNX pads [top, left, bottom, right] (or auto_pad) -> cnncalc padding."""
+    auto = a.get("auto_pad", b"NOTSET")
+    auto = auto.decode() if isinstance(auto, bytes) else auto
+    if auto == "VALID":
+        return 0
+    if auto == "SAME_UPPER":  # the extra pixel at the bottom and right: TensorFlow's `same`
+        return "same"
+    if auto != "NOTSET":
+        raise c.fail(node, f"auto_pad {auto} has no cnncalc counterpart (SAME_UPPER, VALID and "
+                           "explicit pads are read)")
+    pads = list(a.get("pads", [0, 0, 0, 0]))
+    if len(pads) != 4:
+        raise c.fail(node, f"pads {pads} are not 2-D")
+    top, left, bottom, right = pads
+    if top == bottom and left == right:
+        return top if top == left else [top, left]
+    return [[top, bottom], [left, right]]
+
+
+def _spatial(c: _Converter, node: Any, a: dict[str, Any], key: str, default: int) -> Any:
+    values = list(a.get(key, [default, default]))
+    if len(values) != 2:
+        raise c.fail(node, f"{key} {values} are not 2-D (cnncalc models 2-D layers)")
+    return _pair(values, key)
+
+
+def _source(c: _Converter, node: Any) -> str:
+    """The one computed input of a layer that has a single data input."""
+    computed = c.computed(node)
+    if not computed or computed[0] != node.input[0]:
+        raise c.fail(node, "its data input is a constant")
+    return computed[0]
+
+
+def _conv(c: _Converter, node: Any) -> None:
+    a = c.attrs(node)
+    src = _source(c, node)
+    weight = c.dims(node.input[1])
+    if weight is None or len(weight) != 4:
+        raise c.fail(node, "its weight is not a 4-D initializer (cnncalc models 2-D convs with "
+                           "weights held in the file)")
+    group = a.get("group", 1)
+    args: dict[str, Any] = {}
+    if node.op_type == "Conv":
+        args["out"] = weight[0]  # weight: out x in/group x kh x kw
+    else:
+        if "output_shape" in a:
+            raise c.fail(node, "output_shape is not read (give pads and output_padding)")
+        args["out"] = weight[1] * group  # weight: in x out/group x kh x kw
+    args["kernel"] = _pair(weight[2:], "kernel")
+    stride = _spatial(c, node, a, "strides", 1)
+    if stride != 1:
+        args["stride"] = stride
+    padding = _padding(c, node, a)
+    if node.op_type == "ConvTranspose":
+        if padding == "same":
+            raise c.fail(node, "auto_pad SAME_UPPER on a ConvTranspose is not read")
+        if isinstance(padding, list) and isinstance(padding[0], list):
+            raise c.fail(node, "asymmetric pads on a ConvTranspose are not read")
+        out_pad = _spatial(c, node, a, "output_padding", 0)
+        if out_pad != 0:
+            args["output_padding"] = out_pad
+    if padding != 0:
+        args["padding"] = padding
+    dilation = _spatial(c, node, a, "dilations", 1)
+    if dilation != 1:
+        args["dilation"] = dilation
+    if group != 1:
+        args["groups"] = group
+    args["bias"] = len(node.input) > 2 and bool(node.input[2])
+    kind = "conv" if node.op_type == "Conv" else "conv_transpose"
+    c.add(node, {kind: args}, src, 4)
+
+
+def _gemm(c: _Converter, node: Any) -> None:
+    a = c.attrs(node)
+    src = _source(c, node)
+    weight = c.dims(node.input[1])
+    if a.get("transA", 0) or weight is None or len(weight) != 2:
+        raise c.fail(node, "only x·Wᵀ + b or x·W + b with W an initializer is read")
+    out = weight[0] if a.get("transB", 0) else weight[1]
+    bias = len(node.input) > 2 and bool(node.input[2]) and a.get("beta", 1.0) != 0
+    c.add(node, {"linear": {"out": out, "bias": bias}}, src, 2)
+
+
+def _matmul(c: _Converter, node: Any) -> None:
+    src = _source(c, node)
+    weight = c.dims(node.input[1])
+    if weight is None or len(weight) != 2 or c.tensors[src].rank != 2:
+        raise c.fail(node, "only a flat input times a 2-D initializer (a linear layer) is read")
+    c.add(node, {"linear": {"out": weight[1], "bias": False}}, src, 2)
+
+
+def _bn(c: _Converter, node: Any) -> None:
+    eps = c.attrs(node).get("epsilon", 1e-5)
+    args = {} if abs(eps - 1e-5) < 1e-12 else {"eps": float(f"{eps:.6g}")}
+    c.add(node, {"bn": args or None}, _source(c, node), c.tensors[node.input[0]].rank)
+
+
+def _simple(kind: str) -> Any:
+    def handle(c: _Converter, node: Any) -> None:
+        src = _source(c, node)
+        c.add(node, {kind: None}, src, c.tensors[src].rank)
+
+    return handle
+
+
+def _clip(c: _Converter, node: Any) -> None:
+    a = c.attrs(node)
+    low, high = a.get("min"), a.get("max")  # opset < 11: attributes; later: inputs
+    for index, bound in ((1, "low"), (2, "high")):
+        if len(node.input) > index and node.input[index]:
+            values = c.value(node, node.input[index])
+            if values is None or len(values) != 1:
+                raise c.fail(node, f"its {'min' if bound == 'low' else 'max'} is not a constant")
+            if bound == "low":
+                low = values[0]
+            else:
+                high = values[0]
+    if low == 0 and high == 6:
+        kind = "relu6"
+    elif low == 0 and high is None:
+        kind = "relu"
+    else:
+        raise c.fail(node, f"Clip to [{low}, {high}] is not read (only [0, 6], relu6, and "
+                           "[0, none], relu)")
+    src = _source(c, node)
+    c.add(node, {kind: None}, src, c.tensors[src].rank)
+
+
+def _hardsigmoid(c: _Converter, node: Any) -> None:
+    a = c.attrs(node)
+    alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+    if abs(alpha - 1 / 6) > 1e-6 or abs(beta - 0.5) > 1e-6:
+        raise c.fail(node, f"HardSigmoid with alpha={alpha:g}, beta={beta:g} is not read "
+                           "(cnncalc's hardsigmoid is torch's: alpha=1/6, beta=0.5)")
+    _simple("hardsigmoid")(c, node)
+
+
+def _leaky(c: _Converter, node: Any) -> None:
+    slope = float(f"{c.attrs(node).get('alpha', 0.01):.6g}")
+    src = _source(c, node)
+    c.add(node, {"leaky_relu": {"negative_slope": slope}}, src, c.tensors[src].rank)
+
+
+def _binary(kind: str) -> Any:
+    def handle(c: _Converter, node: Any) -> None:
+        computed = c.computed(node)
+        if len(computed) == 2:
+            ranks = {c.tensors[s].rank for s in computed}
+            c.merge(node, kind, computed, max(ranks))
+            return
+        if kind == "add" and len(computed) == 1 and _fold_bias(c, node, computed[0]):
+            return
+        raise c.fail(node, f"{node.op_type} with a constant operand is not read (only of two "
+                           "computed tensors, and a linear layer's bias)")
+
+    return handle
+
+
+def _fold_bias(c: _Converter, node: Any, src: str) -> bool:
+    """MatMul + Add of a 1-D initializer (as exporters write a Linear): the bias of the
+    linear layer just written, when nothing else reads the MatMul's output."""
+    entry = c.entries[-1] if c.entries else None
+    tensor = c.tensors[src]
+    other = next(n for n in node.input if n != src)
+    dims = c.dims(other)
+    if (entry is None or "linear" not in entry or entry["name"] != tensor.layer
+            or entry["linear"]["bias"] or c.consumers.get(src, 0) != 1 or dims is None
+            or len(dims) != 1 or dims[0] != entry["linear"]["out"]):
+        return False
+    entry["linear"]["bias"] = True
+    c.alias(node, src)
+    return True
+
+
+def _concat(c: _Converter, node: Any) -> None:
+    computed = c.computed(node)
+    if len(computed) != len(node.input) or c.attrs(node).get("axis") not in (1, -3):
+        raise c.fail(node, "only a concatenation of computed feature maps along the channels "
+                           "(axis 1) is read")
+    if len(computed) == 1:
+        c.alias(node, computed[0])
+        return
+    c.merge(node, "concat", computed, 4)
+
+
+def _flatten(c: _Converter, node: Any) -> None:
+    if c.attrs(node).get("axis", 1) != 1:
+        raise c.fail(node, "only Flatten at axis 1 (after the batch) is read")
+    c.add(node, {"flatten": None}, _source(c, node), 2)
+
+
+def _global_pool(kind: str) -> Any:
+    def handle(c: _Converter, node: Any) -> None:
+        c.add(node, {kind: None}, _source(c, node), 4)
+
+    return handle
+
+
+def _pool(c: _Converter, node: Any) -> None:
+    a = c.attrs(node)
+    src = _source(c, node)
+    kernel = list(a.get("kernel_shape", []))
+    if len(kernel) != 2:
+        raise c.fail(node, f"kernel_shape {kernel} is not 2-D")
+    args: dict[str, Any] = {"kernel": _pair(kernel, "kernel")}
+    args["stride"] = _spatial(c, node, a, "strides", 1)  # ONNX's default 1, cnncalc's = kernel
+    padding = _padding(c, node, a)
+    if padding != 0:
+        args["padding"] = padding
+    if node.op_type == "MaxPool":
+        dilation = _spatial(c, node, a, "dilations", 1)
+        if dilation != 1:
+            args["dilation"] = dilation
+    elif "dilations" in a and list(a["dilations"]) != [1, 1]:
+        raise c.fail(node, "a dilated AveragePool is not read")
+    if a.get("ceil_mode", 0):
+        args["ceil_mode"] = True
+    if node.op_type == "AveragePool":
+        args["count_include_pad"] = bool(a.get("count_include_pad", 0))  # ONNX's default 0
+    kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
+    c.add(node, {kind: args}, src, 4)
+
+
+def _dropout(c: _Converter, node: Any) -> None:
+    c.add(node, {"dropout": None}, _source(c, node), c.tensors[node.input[0]].rank)
+
+
+def _softmax(c: _Converter, node: Any) -> None:
+    src = _source(c, node)
+    rank = c.tensors[src].rank
+    axis = c.attrs(node).get("axis", 1 if _opset(c) < 13 else -1)
+    if axis < 0:
+        axis += rank
+    if axis != 1:
+        raise c.fail(node, f"softmax over axis {axis} of a rank-{rank} tensor is not read "
+                           "(cnncalc's is over the channels, or the features of a flat vector)")
+    c.add(node, {"softmax": None}, src, rank)
+
+
+def _reshape(c: _Converter, node: Any) -> None:
+    """A constant target: [N, -1] (or [0, -1]) is `flatten`; [N, ...] with every other size
+    given is `reshape: {to: [...]}`. Other targets need the input's size and are refused."""
+    src = _source(c, node)
+    target = c.value(node, node.input[1])
+    if target is None:
+        raise c.fail(node, "its target shape is computed, not a constant (fold the shape "
+                           "subgraph when exporting: do_constant_folding=True)")
+    rest = target[1:]
+    if len(target) == 2 and rest == [-1] and c.tensors[src].rank in (2, 4):
+        c.add(node, {"flatten": None}, src, 2)
+    elif len(target) in (2, 4) and all(v > 0 for v in rest):
+        c.add(node, {"reshape": {"to": rest}}, src, len(target))
+    else:
+        raise c.fail(node, f"the target shape {target} is not read (only [N, -1] and [N, C, H, "
+                           "W] or [N, F] with sizes given)")
+
+
+def _constant(c: _Converter, node: Any) -> None:
+    a = c.attrs(node)
+    if "value" not in a:
+        raise c.fail(node, "only a Constant holding a tensor (`value`) is read")
+    c.constants[node.output[0]] = a["value"]
+
+
+def _opset(self: _Converter) -> int:
+    for entry in self.model.opset_import:
+        if entry.domain in ("", "ai.onnx"):
+            return int(entry.version)
+    return 1
+
+
+_HANDLERS = {
+    "Conv": _conv,
+    "ConvTranspose": _conv,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "BatchNormalization": _bn,
+    "Relu": _simple("relu"),
+    "Sigmoid": _simple("sigmoid"),
+    "HardSwish": _simple("hardswish"),
+    "Tanh": _simple("tanh"),
+    "HardSigmoid": _hardsigmoid,
+    "LeakyRelu": _leaky,
+    "Clip": _clip,
+    "Add": _binary("add"),
+    "Mul": _binary("mul"),
+    "Concat": _concat,
+    "Flatten": _flatten,
+    "GlobalAveragePool": _global_pool("global_avgpool"),
+    "GlobalMaxPool": _global_pool("global_maxpool"),
+    "MaxPool": _pool,
+    "AveragePool": _pool,
+    "Dropout": _dropout,
+    "Identity": _simple("identity"),
+    "Softmax": _softmax,
+    "Reshape": _reshape,
+    "Constant": _constant,
+}
