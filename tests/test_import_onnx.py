@@ -117,12 +117,13 @@ def test_depthwise_dilated_asymmetric(tmp_path):
 
 def test_auto_pad(tmp_path):
     path = save(tmp_path, [
-        node("Conv", ["x", "w1"], "a", "same", auto_pad="SAME_UPPER", strides=[2, 2]),
+        node("Conv", ["x", "w1"], "a", "same", auto_pad="SAME_UPPER"),
         node("Conv", ["a", "w2"], "y", "valid", auto_pad="VALID"),
-    ], [weight("w1", 4, 3, 3, 3), weight("w2", 2, 4, 3, 3)], shape=(1, 3, 7, 7))
-    # SAME_UPPER at stride 2: ceil(7 / 2) = 4; 4·27 = 108 params, 4·16·27 = 1,728 MACs.
-    # VALID 3x3: 4 − 2 = 2; 2·36 = 72 params, 2·4·36 = 288 MACs
-    assert figures(path) == (180, 2016, (2, 2, 2))
+    ], [weight("w1", 4, 3, 2, 2), weight("w2", 2, 4, 3, 3)], shape=(1, 3, 7, 7))
+    # SAME_UPPER keeps 7 with a 2x2 kernel (one pixel of padding, at the bottom and right; no
+    # padding gives 6, one each side 8): 4·12 = 48 params, 4·49·12 = 2,352 MACs.
+    # VALID 3x3: 7 − 2 = 5; 2·36 = 72 params, 2·25·36 = 1,800 MACs
+    assert figures(path) == (120, 4152, (2, 5, 5))
     round_trip(tmp_path, path)
 
 
@@ -349,6 +350,13 @@ def test_two_inputs(tmp_path):
 def test_constant_operand_is_refused(tmp_path):
     path = save(tmp_path, [node("Mul", ["x", "k"], "y", "scale")], [scalar("k", 2.0)])
     assert "'scale' (Mul)" in error(path)
+
+
+def test_a_second_output_in_use_is_refused(tmp_path):
+    path = save(tmp_path, [
+        node("MaxPool", ["x"], ["y", "idx"], "pool", kernel_shape=[2, 2], strides=[2, 2]),
+    ], [], outputs=("y", "idx"))
+    assert "'pool' (MaxPool): its output 'idx' is used" in error(path)
 
 
 def test_import_refuses_other_files(tmp_path):
