@@ -251,6 +251,9 @@ class _Converter:
             lines.append("symbols: " + _flow(sorted(self.symbols)))
         lines.append("layers:")
         for entry in self.entries:
+            for kind in ("conv", "conv_transpose", "linear"):
+                if entry.get(kind, {}).get("bias") is True:  # the default: said only when off
+                    del entry[kind]["bias"]
             lines.append("  - " + _flow(entry))
         if len(outputs) > 1 or (outputs and outputs[0] != self.last):
             lines.append("outputs: " + _flow(outputs))
