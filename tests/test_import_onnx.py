@@ -40,6 +40,13 @@ def ints(name: str, *values: int) -> onnx.TensorProto:
     return numpy_helper.from_array(np.array(values, dtype=np.int64), name)
 
 
+def index(name: str, value: int) -> onnx.TensorProto:
+    """A 0-d int64 tensor: Gather by it gives a scalar, as exporters write x.size(i)."""
+    import numpy as np
+
+    return numpy_helper.from_array(np.array(value, dtype=np.int64), name)
+
+
 def scalar(name: str, value: float) -> onnx.TensorProto:
     import numpy as np
 
@@ -370,3 +377,66 @@ def test_zoo_commands_do_not_import_onnx():
             "print('onnx' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ----------------------------------------------------------------------------- shape subgraphs
+def test_channel_shuffle_with_constant_targets(tmp_path):
+    path = save(tmp_path, [
+        node("Reshape", ["x", "t5"], "r5", "view"),
+        node("Transpose", ["r5"], "tr", "transpose", perm=[0, 2, 1, 3, 4]),
+        node("Reshape", ["tr", "t4"], "y", "shuffle"),
+    ], [ints("t5", 1, 2, 3, 8, 8), ints("t4", 1, -1, 8, 8)], shape=(1, 6, 8, 8))
+    assert figures(path) == (0, 0, (6, 8, 8))  # a permutation of the channels
+    assert types(path) == ["channel_shuffle"]
+    text = round_trip(tmp_path, path)
+    assert "channel_shuffle: {groups: 2}" in text
+
+
+def test_channel_shuffle_from_a_dynamic_shape_subgraph(tmp_path):
+    # torch.onnx with dynamic H, W writes x.view(b, g, c // g, h, w) as Shape -> Gather ->
+    # Div/Unsqueeze -> Concat feeding the Reshape; only g is a constant there
+    nodes = [node("Conv", ["x", "w"], "c", "conv")]
+    for i in range(4):
+        nodes += [node("Shape", ["c"], f"s{i}", f"shape{i}"),
+                  node("Gather", [f"s{i}", f"i{i}"], f"d{i}", f"gather{i}", axis=0)]
+    nodes += [
+        node("Div", ["d1", "g"], "cg", "div"),
+        *(node("Unsqueeze", [n, "ax"], f"u{n}", f"unsq_{n}") for n in ("d0", "cg", "d2", "d3")),
+        node("Concat", ["ud0", "g1", "ucg", "ud2", "ud3"], "t5", "target5", axis=0),
+        node("Reshape", ["c", "t5"], "r5", "view"),
+        node("Transpose", ["r5"], "tr", "transpose", perm=[0, 2, 1, 3, 4]),
+        node("Concat", ["ud0", "minus1", "ud2", "ud3"], "t4", "target4", axis=0),
+        node("Reshape", ["tr", "t4"], "y", "shuffle"),
+    ]
+    inits = [weight("w", 8, 3, 1, 1), *(index(f"i{i}", i) for i in range(4)), ints("g", 4),
+             ints("g1", 4), ints("ax", 0), ints("minus1", -1)]
+    path = save(tmp_path, nodes, inits, shape=("N", 3, "H", "W"))
+    # the conv: 8·3 = 24 params, 8·3 = 24 MACs per pixel; the shuffle adds nothing
+    assert figures(path, set={"H": 5, "W": 7}) == (24, 24 * 35, (8, 5, 7))
+    assert types(path) == ["conv", "channel_shuffle"]
+    text = round_trip(tmp_path, path, set={"H": 5, "W": 7})
+    assert "channel_shuffle: {groups: 4}" in text
+
+
+def test_transpose_alone_is_refused(tmp_path):
+    path = save(tmp_path, [node("Transpose", ["x"], "y", "t", perm=[0, 1, 3, 2])], [])
+    assert "'t' (Transpose)" in error(path)
+
+
+def test_reshape_target_folded_from_constants(tmp_path):
+    path = save(tmp_path, [
+        node("Div", ["k24", "k2"], "c", "div"),
+        node("Concat", ["one", "c", "four", "four"], "t", "target", axis=0),
+        node("Reshape", ["x", "t"], "y", "view"),
+    ], [ints("k24", 24), ints("k2", 2), ints("one", 1), ints("four", 4)])
+    # 24 // 2 = 12: 3x8x8 (192 elements) -> 12x4x4
+    assert figures(path) == (0, 0, (12, 4, 4))
+
+
+def test_other_transpose_of_a_rank5_reshape_is_refused(tmp_path):
+    path = save(tmp_path, [
+        node("Reshape", ["x", "t5"], "r5", "view"),
+        node("Transpose", ["r5"], "tr", "transpose", perm=[0, 1, 2, 4, 3]),
+        node("Reshape", ["tr", "t4"], "y", "back"),
+    ], [ints("t5", 1, 2, 3, 8, 8), ints("t4", 1, -1, 8, 8)], shape=(1, 6, 8, 8))
+    assert "'transpose' (Transpose)" in error(path)

@@ -93,6 +93,8 @@ class _Converter:
     names: set[str] = field(default_factory=lambda: {"input"})
     last: str = ""  # the layer the next entry reads unless it says `from:`
     consumers: dict[str, int] = field(default_factory=dict)
+    shapes: dict[str, list[int | None]] = field(default_factory=dict)  # shape subgraph values
+    pending: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # shuffle steps
 
     def __post_init__(self) -> None:
         graph = self.model.graph
@@ -137,12 +139,25 @@ class _Converter:
 
         return [v.item() for v in numpy_helper.to_array(tensor).reshape(-1)]
 
+    def known(self, node: Any, name: str) -> list[int | None] | None:
+        """A small integer vector that shapes are made of: a constant's values, or what a shape
+        subgraph computes (None where a size is not known, as Shape of a dynamic input)."""
+        if name in self.shapes:
+            return self.shapes[name]
+        values = self.value(node, name)
+        if values is None:
+            return None
+        return [int(v) if float(v).is_integer() else None for v in values]
+
     def computed(self, node: Any) -> list[str]:
         """The node's inputs that are computed tensors (not initializers or constants)."""
         found = []
         for name in node.input:
-            if not name or name in self.inits or name in self.constants:
+            if not name or name in self.inits or name in self.constants or name in self.shapes:
                 continue
+            if name in self.pending:
+                raise self.fail(node, f"input '{name}' is part of a reshape cnncalc reads only "
+                                      "as channel shuffle (Reshape, Transpose, Reshape)")
             if name not in self.tensors:
                 raise self.fail(node, f"input '{name}' is not computed by any node cnncalc read")
             found.append(name)
@@ -227,7 +242,7 @@ class _Converter:
         if handler is None:
             raise self.fail(node, f"op type {node.op_type} has no cnncalc counterpart "
                                   "(docs/import.md lists the ones read)")
-        for extra in node.output[1:]:
+        for extra in node.output[1:] if node.op_type not in _MULTI else ():
             if extra and self.consumers.get(extra):
                 raise self.fail(node, f"its output '{extra}' is used, and cnncalc models only "
                                       "the first output")
@@ -424,6 +439,8 @@ def _leaky(c: _Converter, node: Any) -> None:
 
 def _binary(kind: str) -> Any:
     def handle(c: _Converter, node: Any) -> None:
+        if _arithmetic(c, node):
+            return
         computed = c.computed(node)
         if len(computed) == 2:
             ranks = {c.tensors[s].rank for s in computed}
@@ -454,6 +471,11 @@ def _fold_bias(c: _Converter, node: Any, src: str) -> bool:
 
 
 def _concat(c: _Converter, node: Any) -> None:
+    if not any(n in c.tensors or n in c.pending for n in node.input) and all(
+        c.known(node, n) is not None for n in node.input
+    ):
+        _concat_values(c, node)
+        return
     computed = c.computed(node)
     if len(computed) != len(node.input) or c.attrs(node).get("axis") not in (1, -3):
         raise c.fail(node, "only a concatenation of computed feature maps along the channels "
@@ -519,21 +541,112 @@ def _softmax(c: _Converter, node: Any) -> None:
 
 
 def _reshape(c: _Converter, node: Any) -> None:
-    """A constant target: [N, -1] (or [0, -1]) is `flatten`; [N, ...] with every other size
-    given is `reshape: {to: [...]}`. Other targets need the input's size and are refused."""
-    src = _source(c, node)
-    target = c.value(node, node.input[1])
+    """A constant (or folded shape-subgraph) target: [N, -1] is `flatten`; [N, ...] with every
+    other size given is `reshape: {to: [...]}`; [N, g, C/g, H, W], then Transpose 0 2 1 3 4, then
+    back to rank 4 is ShuffleNet's `channel_shuffle: g`. Other targets are refused."""
+    target = c.known(node, node.input[1])
     if target is None:
-        raise c.fail(node, "its target shape is computed, not a constant (fold the shape "
-                           "subgraph when exporting: do_constant_folding=True)")
+        raise c.fail(node, "its target shape is neither a constant nor a shape subgraph cnncalc "
+                           "folds")
+    data = node.input[0]
+    if data in c.pending:
+        source, groups, step = c.pending[data]
+        if step == "transposed" and len(target) == 4:
+            c.add(node, {"channel_shuffle": {"groups": groups}}, source, 4)
+            return
+        raise c.fail(node, "only channel shuffle is read from a rank-5 reshape")
+    src = _source(c, node)
     rest = target[1:]
+    if len(target) == 5 and c.tensors[src].rank == 4 and isinstance(target[1], int) \
+            and target[1] > 0:
+        c.pending[node.output[0]] = (src, target[1], "split")
+        return
     if len(target) == 2 and rest == [-1] and c.tensors[src].rank in (2, 4):
         c.add(node, {"flatten": None}, src, 2)
-    elif len(target) in (2, 4) and all(v > 0 for v in rest):
+    elif len(target) in (2, 4) and all(isinstance(v, int) and v > 0 for v in rest):
         c.add(node, {"reshape": {"to": rest}}, src, len(target))
     else:
-        raise c.fail(node, f"the target shape {target} is not read (only [N, -1] and [N, C, H, "
-                           "W] or [N, F] with sizes given)")
+        raise c.fail(node, f"the target shape {_shown(target)} is not read (only [N, -1], "
+                           "[N, C, H, W] or [N, F] with sizes given, and channel shuffle)")
+
+
+def _shown(target: list[int | None]) -> str:
+    return "[" + ", ".join("?" if v is None else str(v) for v in target) + "]"
+
+
+def _transpose(c: _Converter, node: Any) -> None:
+    data = node.input[0]
+    perm = list(c.attrs(node).get("perm", []))
+    if data in c.pending and c.pending[data][2] == "split" and perm == [0, 2, 1, 3, 4]:
+        source, groups, _ = c.pending[data]
+        c.pending[node.output[0]] = (source, groups, "transposed")
+        return
+    raise c.fail(node, f"Transpose {perm} is read only inside channel shuffle (Reshape to "
+                       "[N, g, C/g, H, W], Transpose [0, 2, 1, 3, 4], Reshape back)")
+
+
+# ------------------------------------------------------------ shape subgraphs, folded
+def _shape(c: _Converter, node: Any) -> None:
+    """Shape of a computed tensor: its rank is known, its sizes are not (None)."""
+    name = node.input[0]
+    if name in c.tensors:
+        rank = c.tensors[name].rank
+    elif name in c.pending:
+        rank = 5
+    else:
+        raise c.fail(node, f"input '{name}' is not computed by any node cnncalc read")
+    a = c.attrs(node)
+    values: list[int | None] = [None] * rank
+    c.shapes[node.output[0]] = values[a.get("start", 0):a.get("end", rank)]
+
+
+def _gather(c: _Converter, node: Any) -> None:
+    data, index = c.known(node, node.input[0]), c.known(node, node.input[1])
+    if data is None or index is None or c.attrs(node).get("axis", 0) != 0:
+        raise c.fail(node, "only Gather from a shape by constant indices is read")
+    c.shapes[node.output[0]] = [data[i] if i is not None else None for i in index]
+
+
+def _same_values(c: _Converter, node: Any) -> None:
+    """Unsqueeze, Squeeze, Cast of a shape vector: the same sizes."""
+    values = c.known(node, node.input[0])
+    if values is None:
+        raise c.fail(node, f"{node.op_type} is read only inside a shape subgraph")
+    c.shapes[node.output[0]] = values
+
+
+def _concat_values(c: _Converter, node: Any) -> None:
+    out: list[int | None] = []
+    for name in node.input:
+        values = c.known(node, name)
+        assert values is not None
+        out += values
+    c.shapes[node.output[0]] = out
+
+
+def _arithmetic(c: _Converter, node: Any) -> bool:
+    """Add, Sub, Mul, Div of shape vectors (sizes as integers; Div floors as torch's //)."""
+    if len(node.input) != 2 or any(n in c.tensors or n in c.pending for n in node.input):
+        return False  # a computed operand: a layer or a merge, not shape arithmetic
+    a, b = c.known(node, node.input[0]), c.known(node, node.input[1])
+    if a is None or b is None:
+        return False
+    if len(a) == 1:
+        a = a * len(b)
+    if len(b) == 1:
+        b = b * len(a)
+    ops = {"Add": lambda x, y: x + y, "Sub": lambda x, y: x - y, "Mul": lambda x, y: x * y,
+           "Div": lambda x, y: x // y if y else None}
+    c.shapes[node.output[0]] = [
+        ops[node.op_type](x, y) if x is not None and y is not None else None
+        for x, y in zip(a, b, strict=True)
+    ]
+    return True
+
+
+def _div(c: _Converter, node: Any) -> None:
+    if not _arithmetic(c, node):
+        raise c.fail(node, f"{node.op_type} is read only inside a shape subgraph")
 
 
 def _constant(c: _Converter, node: Any) -> None:
@@ -575,5 +688,14 @@ _HANDLERS = {
     "Identity": _simple("identity"),
     "Softmax": _softmax,
     "Reshape": _reshape,
+    "Transpose": _transpose,
     "Constant": _constant,
+    "Shape": _shape,
+    "Gather": _gather,
+    "Unsqueeze": _same_values,
+    "Squeeze": _same_values,
+    "Cast": _same_values,
+    "Div": _div,
+    "Sub": _div,
 }
+_MULTI: set[str] = set()  # ops whose every output cnncalc models
