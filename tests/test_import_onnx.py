@@ -440,3 +440,58 @@ def test_other_transpose_of_a_rank5_reshape_is_refused(tmp_path):
         node("Reshape", ["tr", "t4"], "y", "back"),
     ], [ints("t5", 1, 2, 3, 8, 8), ints("t4", 1, -1, 8, 8)], shape=(1, 6, 8, 8))
     assert "'transpose' (Transpose)" in error(path)
+
+
+# ----------------------------------------------------------------------------- more ops
+def test_reduce_mean_over_height_and_width(tmp_path):
+    path = save(tmp_path, [
+        node("ReduceMean", ["x"], "m", "keep", axes=[2, 3], keepdims=1),
+        node("ReduceMean", ["m"], "y", "drop", axes=[-2, -1], keepdims=0),
+    ], [])
+    # 3x8x8 -> 3x1x1 -> mean over 1x1, axes dropped -> 3
+    assert figures(path) == (0, 0, (3,))
+    assert types(path) == ["global_avgpool", "global_avgpool", "flatten"]
+    round_trip(tmp_path, path)
+
+
+def test_pad(tmp_path):
+    path = save(tmp_path, [node("Pad", ["x", "p"], "y", "pad")],
+                [ints("p", 0, 0, 1, 2, 0, 0, 3, 4)])
+    # pads [x1_begin, ..., x4_end]: top 1, left 2, bottom 3, right 4: 8 + 4 = 12, 8 + 6 = 14
+    assert figures(path) == (0, 0, (3, 12, 14))
+    round_trip(tmp_path, path)
+
+
+def test_resize_and_upsample(tmp_path):
+    empty = helper.make_tensor("roi", TensorProto.FLOAT, [0], [])
+    path = save(tmp_path, [
+        node("Resize", ["x", "roi", "s"], "a", "up2", mode="nearest"),
+        node("Resize", ["a", "", "", "sz"], "y", "to_size", mode="linear",
+             coordinate_transformation_mode="align_corners"),
+    ], [empty, helper.make_tensor("s", TensorProto.FLOAT, [4], [1, 1, 2, 2]),
+        ints("sz", 1, 3, 20, 30)])
+    # 8 x 2 = 16, then to 20x30
+    assert figures(path) == (0, 0, (3, 20, 30))
+    assert types(path) == ["upsample", "upsample"]
+    assert tuple(cnncalc.analyze(str(path)).rows[0].output) == (3, 16, 16)
+    text = round_trip(tmp_path, path)
+    assert "mode: bilinear, align_corners: true" in text
+
+
+def test_split_into_equal_channel_parts(tmp_path):
+    path = save(tmp_path, [
+        node("Split", ["x", "parts"], ["a", "b"], "split", axis=1),
+        node("Conv", ["b", "w"], "c", "branch"),
+        node("Concat", ["a", "c"], "y", "cat", axis=1),
+    ], [ints("parts", 3, 3), weight("w", 5, 3, 1, 1)], shape=(1, 6, 4, 4))
+    # halves of 3 channels; the conv 3 -> 5: 15 params, 15·16 = 240 MACs; 3 + 5 = 8 channels
+    assert figures(path) == (15, 240, (8, 4, 4))
+    assert types(path) == ["chunk", "chunk", "conv", "concat"]
+    text = round_trip(tmp_path, path)
+    assert "chunk: {chunks: 2, index: 1}" in text
+
+
+def test_unequal_split_is_refused(tmp_path):
+    path = save(tmp_path, [node("Split", ["x", "parts"], ["a", "y"], "split", axis=1)],
+                [ints("parts", 1, 2)], outputs=("a", "y"))
+    assert "'split' (Split)" in error(path)

@@ -291,10 +291,15 @@ def _pair(values: list[int], what: str) -> Any:
     return values[0] if values[0] == values[1] else list(values)
 
 
+def _text(a: dict[str, Any], key: str, default: str) -> str:
+    """A string attribute (onnx gives bytes)."""
+    value = a.get(key, default)
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _padding(c: _Converter, node: Any, a: dict[str, Any]) -> Any:
     """ONNX pads [top, left, bottom, right] (or auto_pad) -> cnncalc padding."""
-    auto = a.get("auto_pad", b"NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else auto
+    auto = _text(a, "auto_pad", "NOTSET")
     if auto == "VALID":
         return 0
     if auto == "SAME_UPPER":  # the extra pixel at the bottom and right: TensorFlow's `same`
@@ -649,6 +654,91 @@ def _div(c: _Converter, node: Any) -> None:
         raise c.fail(node, f"{node.op_type} is read only inside a shape subgraph")
 
 
+def _reduce_mean(c: _Converter, node: Any) -> None:
+    """Mean over the height and width: `global_avgpool` (and `flatten` when keepdims=0)."""
+    a = c.attrs(node)
+    src = _source(c, node)
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:  # opset 18: an input
+        axes = c.known(node, node.input[1])
+    if c.tensors[src].rank != 4 or sorted(v % 4 for v in (axes or [])) != [2, 3]:
+        raise c.fail(node, f"ReduceMean over axes {axes} is not read (only over H and W)")
+    if a.get("keepdims", 1):
+        c.add(node, {"global_avgpool": None}, src, 4)
+        return
+    c.add(node, {"global_avgpool": None}, src, 4)
+    flat = f"{c.last}_flatten"
+    c.names.add(flat)
+    c.entries.append({"flatten": None, "name": flat})
+    c.tensors[node.output[0]] = _Tensor(flat, 2)
+    c.last = flat
+
+
+def _pad(c: _Converter, node: Any) -> None:
+    """Constant zero padding of H and W: `zero_pad: [left, right, top, bottom]`."""
+    a = c.attrs(node)
+    src = _source(c, node)
+    mode = _text(a, "mode", "constant")
+    pads = list(a["pads"]) if "pads" in a else c.known(node, node.input[1])
+    fill = c.value(node, node.input[2]) if len(node.input) > 2 and node.input[2] else [0]
+    if (mode != "constant" or pads is None or len(pads) != 8 or None in pads
+            or fill not in ([0], [0.0]) or any(pads[i] for i in (0, 1, 4, 5))):
+        raise c.fail(node, "only constant zero padding of the height and width is read")
+    top, left, bottom, right = pads[2], pads[3], pads[6], pads[7]
+    c.add(node, {"zero_pad": [left, right, top, bottom]}, src, 4)
+
+
+def _resize(c: _Converter, node: Any) -> None:
+    """Resize (or Upsample) by constant integer scales or to constant sizes: `upsample`."""
+    a = c.attrs(node)
+    src = _source(c, node)
+    mode = _text(a, "mode", "nearest")
+    how = _text(a, "coordinate_transformation_mode", "half_pixel")
+    args: dict[str, Any] = {}
+    if node.op_type == "Upsample":
+        scales = a.get("scales") or (c.value(node, node.input[1]) if len(node.input) > 1 else None)
+        sizes = None
+    else:
+        scales = c.value(node, node.input[2]) if len(node.input) > 2 and node.input[2] else None
+        sizes = c.known(node, node.input[3]) if len(node.input) > 3 and node.input[3] else None
+    if scales and len(scales) == 4 and scales[:2] == [1, 1] \
+            and all(float(v).is_integer() and v >= 1 for v in scales[2:]):
+        args["scale"] = _pair([int(v) for v in scales[2:]], "scale")
+    elif sizes and len(sizes) == 4 and all(isinstance(v, int) and v > 0 for v in sizes[2:]):
+        args["size"] = _pair([int(v or 0) for v in sizes[2:]], "size")
+    else:
+        raise c.fail(node, "only constant integer scales of H and W, or constant sizes, are read")
+    if mode in ("linear", "bilinear"):
+        args["mode"] = "bilinear"
+        if how == "align_corners":
+            args["align_corners"] = True
+    elif mode != "nearest":
+        raise c.fail(node, f"mode {mode} is not read (nearest and linear are)")
+    c.add(node, {"upsample": args}, src, 4)
+
+
+def _split(c: _Converter, node: Any) -> None:
+    """Equal parts of the channels: one `chunk: {chunks: n, index: i}` per output (torch's
+    chunk, parts of ⌈C/n⌉, as ONNX's equal split)."""
+    a = c.attrs(node)
+    src = _source(c, node)
+    n = len(node.output)
+    sizes = list(a["split"]) if "split" in a else (
+        c.known(node, node.input[1]) if len(node.input) > 1 and node.input[1] else None)
+    if a.get("axis", 0) not in (1, -3) or (sizes and len(set(sizes)) != 1):
+        raise c.fail(node, "only a split of the channels (axis 1) into equal parts is read")
+    base = c.fresh(node)
+    for i, out in enumerate(node.output):
+        name = f"{base}_{i}"
+        c.names.add(name)
+        entry: dict[str, Any] = {"chunk": {"chunks": n, "index": i}, "name": name}
+        if c.tensors[src].layer != c.last:
+            entry["from"] = c.tensors[src].layer
+        c.entries.append(entry)
+        c.tensors[out] = _Tensor(name, 4)
+        c.last = name
+
+
 def _constant(c: _Converter, node: Any) -> None:
     a = c.attrs(node)
     if "value" not in a:
@@ -689,6 +779,11 @@ _HANDLERS = {
     "Softmax": _softmax,
     "Reshape": _reshape,
     "Transpose": _transpose,
+    "ReduceMean": _reduce_mean,
+    "Pad": _pad,
+    "Resize": _resize,
+    "Upsample": _resize,
+    "Split": _split,
     "Constant": _constant,
     "Shape": _shape,
     "Gather": _gather,
@@ -698,4 +793,4 @@ _HANDLERS = {
     "Div": _div,
     "Sub": _div,
 }
-_MULTI: set[str] = set()  # ops whose every output cnncalc models
+_MULTI = {"Split"}  # ops whose every output cnncalc models
