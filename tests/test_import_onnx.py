@@ -495,3 +495,13 @@ def test_unequal_split_is_refused(tmp_path):
     path = save(tmp_path, [node("Split", ["x", "parts"], ["a", "y"], "split", axis=1)],
                 [ints("parts", 1, 2)], outputs=("a", "y"))
     assert "'split' (Split)" in error(path)
+
+
+def test_identity_of_an_initializer_is_that_initializer(tmp_path):
+    # torch.onnx writes an Identity where two initializers hold equal values (shared weights)
+    path = save(tmp_path, [
+        node("Identity", ["w"], "w2", "Identity_0"),
+        node("Conv", ["x", "w2"], "y", "conv"),
+    ], [weight("w", 4, 3, 1, 1)])
+    assert figures(path) == (12, 12 * 64, (4, 8, 8))
+    assert types(path) == ["conv"]

@@ -739,6 +739,20 @@ def _split(c: _Converter, node: Any) -> None:
         c.last = name
 
 
+def _identity(c: _Converter, node: Any) -> None:
+    """Identity of a constant (torch.onnx writes one where two initializers hold equal values):
+    the same constant under a new name. Of a computed tensor: an `identity` layer."""
+    name = node.input[0]
+    if name in c.inits:
+        c.inits[node.output[0]] = c.inits[name]
+    elif name in c.constants:
+        c.constants[node.output[0]] = c.constants[name]
+    elif name in c.shapes:
+        c.shapes[node.output[0]] = c.shapes[name]
+    else:
+        _simple("identity")(c, node)
+
+
 def _constant(c: _Converter, node: Any) -> None:
     a = c.attrs(node)
     if "value" not in a:
@@ -775,7 +789,7 @@ _HANDLERS = {
     "MaxPool": _pool,
     "AveragePool": _pool,
     "Dropout": _dropout,
-    "Identity": _simple("identity"),
+    "Identity": _identity,
     "Softmax": _softmax,
     "Reshape": _reshape,
     "Transpose": _transpose,
