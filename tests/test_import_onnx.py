@@ -505,3 +505,31 @@ def test_identity_of_an_initializer_is_that_initializer(tmp_path):
     ], [weight("w", 4, 3, 1, 1)])
     assert figures(path) == (12, 12 * 64, (4, 8, 8))
     assert types(path) == ["conv"]
+
+
+def test_slices_of_the_channels_are_chunks(tmp_path):
+    # ShuffleNetV2's x.chunk(2, dim=1) as torch.onnx writes it: two Slices, the half computed
+    # from Shape (the channel count the conv gives, 6) // 2
+    path = save(tmp_path, [
+        node("Conv", ["x", "w"], "c", "conv"),
+        node("Shape", ["c"], "s", "shape"),
+        node("Gather", ["s", "one"], "ch", "gather", axis=0),
+        node("Div", ["ch", "two"], "half", "div"),
+        node("Unsqueeze", ["half", "ax"], "h1", "unsq"),
+        node("Slice", ["c", "zero", "h1", "axis1"], "a", "left"),
+        node("Slice", ["c", "h1", "big", "axis1"], "b", "right"),
+        node("Conv", ["b", "w2"], "b2", "branch"),
+        node("Concat", ["a", "b2"], "y", "cat", axis=1),
+    ], [weight("w", 6, 3, 1, 1), index("one", 1), ints("two", 2), ints("ax", 0),
+        ints("zero", 0), ints("axis1", 1), ints("big", 2**63 - 1), weight("w2", 4, 3, 1, 1)])
+    # conv 6·3 = 18, branch 4·3 = 12 params; MACs (18 + 12)·64 = 1,920; 3 + 4 = 7 channels
+    assert figures(path) == (30, 1920, (7, 8, 8))
+    assert types(path) == ["conv", "chunk", "chunk", "conv", "concat"]
+    text = round_trip(tmp_path, path)
+    assert "chunk: {chunks: 2, index: 1}" in text
+
+
+def test_a_slice_of_unequal_parts_is_refused(tmp_path):
+    path = save(tmp_path, [node("Slice", ["x", "zero", "two", "axis1"], "y", "part")],
+                [ints("zero", 0), ints("two", 2), ints("axis1", 1)])
+    assert "channels 0:2 of 3 are not one of equal parts" in error(path)

@@ -82,6 +82,7 @@ class _Tensor:
 
     layer: str
     rank: int
+    channels: int | None = None  # of a feature map, where the layers so far decide it
 
 
 @dataclass
@@ -95,6 +96,7 @@ class _Converter:
     consumers: dict[str, int] = field(default_factory=dict)
     shapes: dict[str, list[int | None]] = field(default_factory=dict)  # shape subgraph values
     pending: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # shuffle steps
+    inferred: dict[str, int] | None = None  # channels by tensor, from onnx's shape inference
 
     def __post_init__(self) -> None:
         graph = self.model.graph
@@ -204,7 +206,8 @@ class _Converter:
                 "N x F", Where(self.label, 0))
         self.input = sizes[1:]  # the batch axis is not part of a cnncalc shape
         self.symbols = {s for s in self.input if isinstance(s, str)}
-        self.tensors[given.name] = _Tensor("input", len(sizes))
+        channels = sizes[1] if isinstance(sizes[1], int) and len(sizes) == 4 else None
+        self.tensors[given.name] = _Tensor("input", len(sizes), channels)
         self.last = "input"
 
     def add(self, node: Any, entry: dict[str, Any], source: str, rank: int,
@@ -216,13 +219,18 @@ class _Converter:
         if reads != self.last:
             entry["from"] = reads
         self.entries.append(entry)
-        self.tensors[node.output[output]] = _Tensor(name, rank)
+        channels = _out_channels(entry, self.tensors[source].channels) if rank == 4 else None
+        self.tensors[node.output[output]] = _Tensor(name, rank, channels)
         self.last = name
 
     def merge(self, node: Any, kind: str, sources: list[str], rank: int) -> None:
         name = self.fresh(node)
         self.entries.append({kind: [self.tensors[s].layer for s in sources], "name": name})
-        self.tensors[node.output[0]] = _Tensor(name, rank)
+        widths = [w for w in (self.tensors[s].channels for s in sources) if w is not None]
+        channels = None
+        if rank == 4 and len(widths) == len(sources):
+            channels = sum(widths) if kind == "concat" else max(widths)
+        self.tensors[node.output[0]] = _Tensor(name, rank, channels)
         self.last = name
 
     def alias(self, node: Any, source: str) -> None:
@@ -602,6 +610,8 @@ def _shape(c: _Converter, node: Any) -> None:
         raise c.fail(node, f"input '{name}' is not computed by any node cnncalc read")
     a = c.attrs(node)
     values: list[int | None] = [None] * rank
+    if name in c.tensors and rank == 4:  # the channels, where the layers so far decide them
+        values[1] = c.tensors[name].channels
     c.shapes[node.output[0]] = values[a.get("start", 0):a.get("end", rank)]
 
 
@@ -735,7 +745,11 @@ def _split(c: _Converter, node: Any) -> None:
         if c.tensors[src].layer != c.last:
             entry["from"] = c.tensors[src].layer
         c.entries.append(entry)
-        c.tensors[out] = _Tensor(name, 4)
+        width = c.tensors[src].channels
+        part = -(-width // n) if width is not None else None  # torch's parts of ⌈C/n⌉
+        if width is not None and part is not None and i == n - 1:
+            part = width - part * (n - 1)
+        c.tensors[out] = _Tensor(name, 4, part)
         c.last = name
 
 
@@ -751,6 +765,64 @@ def _identity(c: _Converter, node: Any) -> None:
         c.shapes[node.output[0]] = c.shapes[name]
     else:
         _simple("identity")(c, node)
+
+
+def _out_channels(entry: dict[str, Any], cin: int | None) -> int | None:
+    """The channels a layer entry gives a feature map of `cin` channels (None: not known)."""
+    for kind in ("conv", "conv_transpose"):
+        if kind in entry:
+            return int(entry[kind]["out"])
+    if "reshape" in entry:
+        return int(entry["reshape"]["to"][0])
+    if "chunk" in entry and cin is not None:
+        n, i = entry["chunk"]["chunks"], entry["chunk"]["index"]
+        part = -(-cin // n)
+        return part if i < n - 1 else cin - part * (n - 1)
+    return cin  # the others keep the channels (bn, activations, pools, shuffle, upsample, pad)
+
+
+def _channels(c: _Converter, node: Any, name: str) -> int:
+    """The channel count of a computed tensor: as the layers so far give it, else from onnx's
+    own shape inference (run once, when a Slice needs it): a Slice's bounds are in channels,
+    cnncalc's chunk in parts."""
+    if c.tensors[name].channels is not None:
+        return int(c.tensors[name].channels)  # type: ignore[arg-type]
+    if c.inferred is None:
+        import onnx
+
+        try:
+            graph = onnx.shape_inference.infer_shapes(c.model).graph
+        except Exception:  # noqa: BLE001 - any failure means: not known
+            graph = c.model.graph
+        c.inferred = {}
+        for info in [*graph.value_info, *graph.input, *graph.output]:
+            dims = info.type.tensor_type.shape.dim
+            if len(dims) > 1 and dims[1].HasField("dim_value"):
+                c.inferred[info.name] = dims[1].dim_value
+    if name not in c.inferred:
+        raise c.fail(node, f"the channel count of '{name}' is not known (onnx's shape inference "
+                           "gives none)")
+    return c.inferred[name]
+
+
+def _slice(c: _Converter, node: Any) -> None:
+    """A slice [a, b) of the channels whose width divides C and a: part a/(b − a) of
+    `chunk: {chunks: C/(b − a)}` (ShuffleNetV2's x.chunk(2, dim=1), as torch.onnx writes it)."""
+    src = _source(c, node)
+    starts, ends = c.known(node, node.input[1]), c.known(node, node.input[2])
+    axes = c.known(node, node.input[3]) if len(node.input) > 3 and node.input[3] else [0]
+    steps = c.known(node, node.input[4]) if len(node.input) > 4 and node.input[4] else [1]
+    if (starts is None or ends is None or len(starts) != 1 or len(ends) != 1
+            or axes not in ([1], [-3]) or steps != [1] or c.tensors[src].rank != 4):
+        raise c.fail(node, "only a slice of the channels (axis 1, step 1) is read")
+    total = _channels(c, node, node.input[0])
+    if starts[0] is None or ends[0] is None:
+        raise c.fail(node, "its bounds are not known")
+    a, b = (min(v if v >= 0 else v + total, total) for v in (starts[0], ends[0]))
+    width = b - a
+    if width <= 0 or total % width or a % width:
+        raise c.fail(node, f"channels {a}:{b} of {total} are not one of equal parts")
+    c.add(node, {"chunk": {"chunks": total // width, "index": a // width}}, src, 4)
 
 
 def _constant(c: _Converter, node: Any) -> None:
@@ -798,6 +870,7 @@ _HANDLERS = {
     "Resize": _resize,
     "Upsample": _resize,
     "Split": _split,
+    "Slice": _slice,
     "Constant": _constant,
     "Shape": _shape,
     "Gather": _gather,
