@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from . import importers
 from .errors import SpecError
 from .loader import load_text, read_file
 from .nodes import Architecture
@@ -97,13 +98,20 @@ def read_text(path: Path, label: str) -> str:
 
 
 def looks_like_path(arch: str) -> bool:
-    """A path has a folder separator or a YAML suffix; anything else is a zoo name unless a
-    file of that name exists (`vgg16` in the current folder wins over the zoo's)."""
-    return "/" in arch or os.sep in arch or arch.endswith((".yaml", ".yml"))
+    """A path has a folder separator, a YAML suffix or an importer's (`.onnx`); anything else
+    is a zoo name unless a file of that name exists (`vgg16` in the current folder wins over
+    the zoo's)."""
+    return (
+        "/" in arch
+        or os.sep in arch
+        or arch.endswith((".yaml", ".yml"))
+        or importers.reader_for(arch) is not None
+    )
 
 
 def locate(arch: str) -> tuple[str, str, str]:
-    """ARCH -> (YAML text, the name used in messages, source). An existing path wins over a
+    """ARCH -> (YAML text, the name used in messages, source). A foreign model file (`.onnx`)
+    is read by its importer (cnncalc/importers/) into YAML text. An existing path wins over a
     zoo name; a zoo name is a name the zoo lists (`cnncalc list`), never a path. A variant's
     text is its base file's, with a closing comment that says which bindings make it."""
     path = Path(arch)
@@ -118,6 +126,8 @@ def locate(arch: str) -> tuple[str, str, str]:
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise SpecError(f"{arch} is a folder, not an architecture file")
+        if importers.reader_for(arch) is not None:  # a foreign model file: its YAML
+            return importers.to_yaml(arch), arch, str(path)
         return read_text(path, arch), arch, str(path)
     if looks_like_path(arch):
         raise SpecError(f"no such file: {arch}")

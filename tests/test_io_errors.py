@@ -442,6 +442,7 @@ BAD_ARGS: dict[str, list[list[str]]] = {
              ["3", "-k", "5"]],
     "convolutionalize": [["nope"], ["inception-naive", "-i", "x"], ["inception-naive"]],
     "schema": [["extra"], ["--nope"], ["-o", "/nonexistent-folder/x.json"]],
+    "import": [[], ["nope.onnx"], ["vgg16"], ["/"]],
 }
 
 
