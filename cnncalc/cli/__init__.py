@@ -9,11 +9,21 @@ error boundary in app.py. The only part of cnncalc that writes to stdout or stde
     convolutionalize.py  convolutionalize
     sizes.py             sizes
     verify.py            verify
+    export.py            export
 """
 
 from __future__ import annotations
 
-from . import compare, conv, convolutionalize, reports, sizes, verify, zoo  # noqa: F401 (commands)
+from . import (  # noqa: F401 (commands)
+    compare,
+    conv,
+    convolutionalize,
+    export,
+    reports,
+    sizes,
+    verify,
+    zoo,
+)
 from .app import app, main
 
 __all__ = ["app", "main"]

@@ -158,6 +158,7 @@ SHORT_HELP = {
     "convolutionalize": "Rewrite fully connected layers as convolutions.",
     "sizes": "Which input sizes work, per axis.",
     "verify": "Check the predictions by running the network.",
+    "export": "Write the network as a PyTorch module.",
 }
 
 
