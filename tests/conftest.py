@@ -1,6 +1,17 @@
 """Shared test configuration."""
 
+import os
+import re
+
+import pytest
 from hypothesis import HealthCheck, settings
+
+# .ci/run's second pass sets CNNCALC_REQUIRE_OPTIONAL=1 after installing torch and onnx: there a
+# test (or a whole module) that skips because one of them does not import fails instead, so a
+# broken install cannot pass as a row of skips. Other skips (torchvision, which CI lacks) stay.
+REQUIRE_OPTIONAL = os.environ.get("CNNCALC_REQUIRE_OPTIONAL") == "1"
+# pytest.importorskip's reason: "could not import 'torch': No module named 'torch'"
+_MISSING_OPTIONAL = re.compile(r"could not import '(torch|onnx)[.']")
 
 # The property suite runs 300 random architectures per property in CI; pass
 # `--hypothesis-profile=thorough` for 5,000.
@@ -39,3 +50,28 @@ def pytest_configure(config):
     from tests import sweeps
 
     sweeps.FULL = config.getoption("--full-sweeps")
+
+
+def _skipped_for_missing_optional(report) -> str | None:
+    """The skip reason when `report` is a skip for a torch or onnx import that failed."""
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return None
+    reason = str(report.longrepr[2])
+    return reason if _MISSING_OPTIONAL.search(reason) else None
+
+
+def _fail_if_required(report):
+    if REQUIRE_OPTIONAL and (reason := _skipped_for_missing_optional(report)):
+        report.outcome = "failed"
+        report.longrepr = f"CNNCALC_REQUIRE_OPTIONAL=1 but {reason}"
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    return _fail_if_required((yield))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    return _fail_if_required((yield))  # a module-level importorskip skips at collection

@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {
             "", "loader", "engine", "receptive_field", "zoo", "cli_args", "schema", "emit",
             "convolutionalize", "compare", "sizes", "layer_calc", "verify", "verify_memory",
-            "rf_measure", "erf", "importers",
+            "rf_measure", "erf", "importers", "export_torch",
         },
     ),
     ("render", {"render"}),

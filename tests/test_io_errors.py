@@ -443,6 +443,8 @@ BAD_ARGS: dict[str, list[list[str]]] = {
     "convolutionalize": [["nope"], ["inception-naive", "-i", "x"], ["inception-naive"]],
     "schema": [["extra"], ["--nope"], ["-o", "/nonexistent-folder/x.json"]],
     "import": [[], ["nope.onnx"], ["vgg16"], ["/"]],
+    "export": [["nope"], ["vgg16", "--to", "keras"], ["vgg16", "-i", "x"], ["resnet18"],
+               ["vgg16", "-o", "/nonexistent/x.py"], ["vgg16", "-i", "8"]],
 }
 
 

@@ -1,7 +1,8 @@
 """cnncalc.reference against torch.nn.functional (and torchvision.ops.roi_pool) on generated cases.
 
-Skipped where torch is not installed (as in CI); elsewhere run it with
-`PYTHONPATH=. <venv with torch>/bin/pytest tests/test_reference_torch.py`. The hyperparameters
+Skipped where torch is not installed (the plain pass); .ci/run's second pass installs torch and
+runs it with `-m "torch or onnx"`, where a missing torch fails (see README: the torch pass).
+test_roi_pool needs torchvision too, which CI does not install: it skips there. The hyperparameters
 are drawn with the same strategies as tests/test_reference.py.
 """
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+pytestmark = pytest.mark.torch  # before the skip, so `-m torch` selects the module
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 

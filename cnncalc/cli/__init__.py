@@ -10,6 +10,7 @@ error boundary in app.py. The only part of cnncalc that writes to stdout or stde
     sizes.py             sizes
     verify.py            verify
     importer.py          import
+    export.py            export
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from . import (  # noqa: F401 (commands)
     compare,
     conv,
     convolutionalize,
+    export,
     importer,
     reports,
     sizes,

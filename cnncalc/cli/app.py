@@ -159,6 +159,7 @@ SHORT_HELP = {
     "sizes": "Which input sizes work, per axis.",
     "verify": "Check the predictions by running the network.",
     "import": "Write a model file (ONNX) as an architecture.",
+    "export": "Write the network as a PyTorch module.",
 }
 
 
