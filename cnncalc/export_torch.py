@@ -18,6 +18,7 @@ from typing import Any
 from .errors import SpecError
 from .nodes import Architecture, Leaf, Node, Repeat, Seq
 from .report import Row
+from .shape import format_shape, is_int
 
 
 def _pads(args: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -193,12 +194,21 @@ def export_pytorch(arch: Architecture, rows: tuple[Row, ...], class_name: str = 
     if arch.outputs:
         raise SpecError("`outputs:` is not exported to PyTorch yet", arch.where)
     _check_sequential(arch.items)
+    symbolic = next((r for r in rows if not all(is_int(d) for d in (*r.input, *r.output))), None)
+    if symbolic is not None:  # nn.Conv2d(C, C, ...) would name an undefined C
+        raise SpecError(
+            f"export needs numbers, but {symbolic.path} sees {format_shape(symbolic.input)}: "
+            "give a numeric --input (e.g. --input 64x56x56)",
+            symbolic.where,
+            symbolic.path,
+        )
     body = _render(_tree(rows), " " * 16)
+    shape = "x".join(str(d) for d in (rows[0].input if rows else ()))  # the size it is built for
     header = [
         f'"""{arch.name}: {arch.title}',
         "",
         "Written by `cnncalc export --to pytorch`; needs only torch. Parameter names follow",
-        f'cnncalc\'s layer paths; input {tuple(arch.input)} (C, H, W)."""',
+        f'cnncalc\'s layer paths; built for input {shape} (C x H x W)."""',
         "",
         "from collections import OrderedDict",
         "",

@@ -65,6 +65,8 @@ def test_round_trip_params_names_and_shapes(name, size):
         ("alexnet-paper", "norm1 (layers[2]): layer type `lrn` is not exported"),
         ("inception-naive", "layers[0]: parallel is not exported"),
         ("googlenet-aux", "googlenet-aux.yaml:1: `outputs:` is not exported"),
+        # a symbolic size would be written as an undefined name: nn.Conv2d(C, C, ...)
+        ("3x3-stack", "export needs numbers, but 0 sees CxHxW: give a numeric --input"),
     ],
 )
 def test_refuses_what_it_cannot_express_in_one_line(name, says):
@@ -72,3 +74,9 @@ def test_refuses_what_it_cannot_express_in_one_line(name, says):
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("cnncalc: error: ")
     assert says in result.stderr
+
+
+def test_the_header_names_the_input_it_was_built_for():
+    result = runner.invoke(app, ["export", "vgg11", "-i", "32"])
+    assert result.exit_code == 0
+    assert "built for input 3x32x32 (C x H x W)" in result.stdout
