@@ -74,15 +74,28 @@ class LocalResponseNorm(Elementwise):
         return reference.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
 
 
-def _statistics_flops(affine: bool, shape: Shape) -> Any:
-    """5 per element with the affine γ, β and 4 without, fvcore's count for layer and group norm
-    (the statistics are computed at inference too, so nothing folds as batch norm does)."""
-    return (5 if affine else 4) * product(shape)
+class _StatisticsNorm(Elementwise):
+    """Layer and group norm: statistics computed from the input at inference too (nothing folds
+    as batch norm does), then an optional per-channel affine γ, β. The subclass gives `affine`."""
+
+    __slots__ = ()
+    affine: bool
+
+    def params(self, shape: Shape) -> Any:
+        """2·C (γ and β) when affine."""
+        return 2 * shape[0] if self.affine else 0
+
+    def extra_flops(self, shape: Shape, out: Shape) -> Any:
+        """5 per element with the affine γ, β and 4 without (fvcore's count)."""
+        return (5 if self.affine else 4) * product(shape)
+
+    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
+        return {"weight": (shape[0],), "bias": (shape[0],)} if self.affine else {}
 
 
 @register("layer_norm", "layernorm", "layer_norm2d")
 @dataclass(frozen=True, slots=True)
-class LayerNorm(Elementwise):
+class LayerNorm(_StatisticsNorm):
     """Layer norm over the channels at each position (ConvNeXt's LayerNorm2d; on a flat vector,
     torch.nn.LayerNorm over its features): y = (x − mean_c)/√(var_c + ε)·γ + β."""
 
@@ -91,17 +104,6 @@ class LayerNorm(Elementwise):
 
     FIELDS = {"eps": "float", "affine": "bool"}
     EXTRA_KIND = "norm"
-
-    def params(self, shape: Shape) -> Any:
-        """2·C (γ and β) when affine."""
-        return 2 * shape[0] if self.affine else 0
-
-    def extra_flops(self, shape: Shape, out: Shape) -> Any:
-        """5 per element with the affine, 4 without (fvcore's count)."""
-        return _statistics_flops(self.affine, shape)
-
-    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        return {"weight": (shape[0],), "bias": (shape[0],)} if self.affine else {}
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
         import numpy as np
@@ -117,7 +119,7 @@ class LayerNorm(Elementwise):
 
 @register("group_norm", "groupnorm")
 @dataclass(frozen=True, slots=True)
-class GroupNorm(Elementwise):
+class GroupNorm(_StatisticsNorm):
     """Group norm (Wu & He 2018, torch.nn.GroupNorm): each group of C/groups channels normalised
     over its channels and positions, then γ_c, β_c per channel.
 
@@ -139,17 +141,6 @@ class GroupNorm(Elementwise):
                 f"group_norm: {shape[0]} channels are not divisible by groups={self.groups}"
             )
         return shape
-
-    def params(self, shape: Shape) -> Any:
-        """2·C (γ and β) when affine."""
-        return 2 * shape[0] if self.affine else 0
-
-    def extra_flops(self, shape: Shape, out: Shape) -> Any:
-        """5 per element with the affine, 4 without (fvcore's count)."""
-        return _statistics_flops(self.affine, shape)
-
-    def weight_shapes(self, shape: Shape) -> dict[str, tuple[int, ...]]:
-        return {"weight": (shape[0],), "bias": (shape[0],)} if self.affine else {}
 
     def forward(self, x: Any, weights: dict[str, Any]) -> Any:
         from .. import reference
