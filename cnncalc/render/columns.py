@@ -165,6 +165,14 @@ def wrap_words(text: str, width: int) -> str:
 
 
 
+def prose(lines: list[str], console: Any) -> str:
+    """Lines of text as the console shows them: on a terminal wrapped between words (wrap_words:
+    no number split at its edge), elsewhere as they are, each ending in a newline."""
+    if console.is_terminal:
+        return "".join(wrap_words(line, console.width) for line in lines)
+    return "".join(line + "\n" for line in lines)
+
+
 def rich_table(
     console: Any, title: str, caption: str, columns: list[Column], cells: list[list[str]],
     footer: list[str] | None, kept: list[int], widths: list[int],

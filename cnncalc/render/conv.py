@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ..layer_calc import ConvCalc
-from .columns import csv_table, markdown_table, wrap_words
+from .columns import csv_table, markdown_table, prose
 from .values import SCHEMA_VERSION
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -113,6 +113,4 @@ def render_conv(c: ConvCalc, fmt: str, console: Any) -> str:
         return conv_csv(c)
     if fmt == "markdown":
         return conv_markdown(c)
-    if console.is_terminal:  # wrapped between words: no number split at the terminal's edge
-        return "".join(wrap_words(line, console.width) for line in conv_lines(c))
-    return "\n".join(conv_lines(c)) + "\n"
+    return prose(conv_lines(c), console)

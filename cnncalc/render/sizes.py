@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from ..sizes import MAX_SCAN, AxisSizes, Check, InputSizes
-from .columns import csv_table, wrap_words
+from .columns import csv_table, prose
 from .values import SCHEMA_VERSION, printable
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -90,9 +90,7 @@ def render_sizes(result: InputSizes, fmt: str, console: Any) -> str:
         return sizes_csv(result)
     if fmt == "markdown":
         return sizes_markdown(result)
-    if console.is_terminal:  # wrapped between words: no number split at the terminal's edge
-        return "".join(wrap_words(line, console.width) for line in sizes_lines(result))
-    return "\n".join(sizes_lines(result)) + "\n"
+    return prose(sizes_lines(result), console)
 
 
 def residues_text(residues: tuple[int, ...], period: int, start: int) -> str:

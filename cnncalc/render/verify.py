@@ -12,9 +12,9 @@ from .columns import (
     csv_table,
     markdown_table,
     number_column,
+    prose,
     table_text,
     text_column,
-    wrap_words,
 )
 from .values import SCHEMA_VERSION, axes_text, grouped, json_value, one_line, printable, rf_text
 
@@ -257,9 +257,7 @@ def verify_table(run: VerifyRun, console: Any) -> str:
     ]
     table = table_text(console, title, "", columns, rows, advice=WIDER_ADVICE)
     lines = _lines_after(run)
-    if console.is_terminal:  # wrapped between words, so no number is split at the edge
-        return table + "".join(wrap_words(line, console.width) for line in lines)
-    return table + "".join(line + "\n" for line in lines)
+    return table + prose(lines, console)
 
 
 def render_verify(run: VerifyRun, fmt: str, console: Any) -> str:
