@@ -291,7 +291,6 @@ def _join(prefix: str, segment: str) -> str:
     return f"{prefix}.{segment}" if prefix else segment
 
 
-_same_shape = merges.same_shape
 
 
 class _Walker:
@@ -873,7 +872,7 @@ class _Walker:
             self.groups[short_path] = ("shortcut", node.where)
             short = self.sequence(shortcut, flow, scope, short_path)
         short_shape, short_rf = short.shape, short.rf
-        if not _same_shape(body_shape, short_shape):
+        if not merges.same_shape(body_shape, short_shape):
             given = node.shortcut if isinstance(node.shortcut, str) else "layers"
             raise ShapeError(
                 f"residual add of {format_shape(body_shape)} (body) and "
@@ -894,11 +893,9 @@ class _Walker:
         stride is the ratio of jumps, so the answer does not depend on the input size (a
         stride-2 body on a 1x1 map still gets its projection, as in PyTorch)."""
         if flow.rf is None or body.rf is None or len(flow.shape) != 3 or len(body.shape) != 3:
-            return _same_shape(flow.shape, body.shape)
+            return merges.same_shape(flow.shape, body.shape)
         strided = any(body.rf[a].jump != flow.rf[a].jump for a in range(2))
-        return not strided and _same_shape(flow.shape[:1], body.shape[:1]) and _same_shape(
-            flow.shape, body.shape
-        )
+        return not strided and merges.same_shape(flow.shape, body.shape)
 
     def projection(self, node: Residual, flow: Flow, body: Flow, path: str) -> tuple[Node, ...]:
         """torchvision's downsample: a 1x1 conv with the body's stride, then batch norm."""
@@ -1001,7 +998,7 @@ class _Walker:
             shape, rf = flow.shape, flow.rf
             new = self.sequence(node.body, flow, {**scope, "i": i}, step)
             new_shape, new_rf = new.shape, new.rf
-            if len(new_shape) != 3 or not _same_shape(new_shape[1:], shape[1:]):
+            if len(new_shape) != 3 or not merges.same_shape(new_shape[1:], shape[1:]):
                 raise ShapeError(
                     f"dense step {i} turns {format_shape(shape)} into {format_shape(new_shape)}; "
                     "its output must keep the spatial size to be concatenated",
